@@ -1,0 +1,26 @@
+"""The Celery application: `celery -A celery_app worker -Q cp.*`."""
+
+import os
+
+from celery import Celery
+from kombu import Exchange, Queue
+
+from charging.protocol import envelope
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "levity_backend.settings")
+
+app = Celery("levity")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+# `-Q cp.*` is a literal queue name (Celery has no wildcard queues): one durable queue bound to
+# the topic exchange with `cp.#`, so ids containing dots are matched too. Ordering per charge
+# point comes from the gateway's flow control, not from the queue (docs/envelope.md).
+inbound_exchange = Exchange(envelope.INBOUND_EXCHANGE, type="topic", durable=True)
+app.conf.task_queues = [
+    Queue(envelope.INBOUND_QUEUE, inbound_exchange, routing_key=envelope.INBOUND_BINDING, durable=True)
+]
+app.conf.task_default_queue = envelope.INBOUND_QUEUE
+app.conf.task_default_exchange = envelope.INBOUND_EXCHANGE
+app.conf.task_default_exchange_type = "topic"
+app.conf.task_default_routing_key = "cp._"
+app.conf.imports = ["tasks.inbound"]

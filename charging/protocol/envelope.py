@@ -1,0 +1,149 @@
+"""The messages the gateway and the workers exchange over RabbitMQ (see docs/envelope.md).
+
+This module is the whole contract between `gateway/` and `tasks/`: both sides build and read
+envelopes only through it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal, NotRequired, TypedDict
+
+VERSION = 1
+
+# Celery task that consumes inbound envelopes, and where it is published.
+INBOUND_TASK = "levity.handle_frame"
+INBOUND_EXCHANGE = "levity.cp"  # topic exchange
+INBOUND_QUEUE = "cp.*"  # literal name: `celery -A celery_app worker -Q cp.*`
+INBOUND_BINDING = "cp.#"  # `#`, not `*`: charge point ids may contain dots
+GATEWAY_QUEUE_PREFIX = "levity.gw."
+
+Kind = Literal["frame", "connect", "disconnect", "call_timeout"]
+
+
+class Inbound(TypedDict):
+    """Gateway → worker: one event of one websocket connection."""
+
+    v: int
+    id: str  # unique per event; the worker's idempotency key
+    kind: Kind
+    cp: str  # charge point id
+    conn: str  # websocket connection id (one per accepted socket)
+    gateway: str
+    reply_to: str  # the gateway's exclusive queue
+    at: str  # ISO-8601 UTC, when the gateway received it
+    text: NotRequired[str]  # kind=frame: the frame as received
+    unique_id: NotRequired[str]  # kind=call_timeout: our CALL that got no answer
+    code: NotRequired[int]  # kind=disconnect: websocket close code
+    reason: NotRequired[str]  # kind=disconnect
+    remote: NotRequired[str]  # kind=connect: peer address
+    subprotocol: NotRequired[str | None]  # kind=connect
+
+
+class OutboundCall(TypedDict):
+    """A CALL the gateway must send to the charge point, one outstanding at a time."""
+
+    unique_id: str
+    action: str
+    text: str  # the CALL frame, ready to send
+    delay: float  # seconds to wait before queueing it (Grizzl-E needs a pause)
+    timeout: float  # seconds to wait for the answer before reporting call_timeout
+
+
+class Reply(TypedDict):
+    """Worker → gateway: what to do after processing one inbound event."""
+
+    v: int
+    id: str  # the Inbound id this answers; releases the connection's next frame
+    cp: str
+    conn: str
+    send: str | None  # a frame to write to the socket (CALLRESULT/CALLERROR), if any
+    calls: list[OutboundCall]
+
+
+def routing_key(charge_point_id: str) -> str:
+    return f"cp.{charge_point_id}"
+
+
+def gateway_queue(gateway_id: str) -> str:
+    return f"{GATEWAY_QUEUE_PREFIX}{gateway_id}"
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def inbound(
+    kind: Kind, *, cp: str, conn: str, gateway: str, reply_to: str, **fields: Any
+) -> Inbound:
+    envelope: dict[str, Any] = {
+        "v": VERSION,
+        "id": new_id(),
+        "kind": kind,
+        "cp": cp,
+        "conn": conn,
+        "gateway": gateway,
+        "reply_to": reply_to,
+        "at": now_iso(),
+    }
+    envelope.update(fields)
+    return envelope  # type: ignore[return-value]
+
+
+def reply(
+    envelope: Inbound, *, send: str | None = None, calls: list[OutboundCall] | None = None
+) -> Reply:
+    return {
+        "v": VERSION,
+        "id": envelope["id"],
+        "cp": envelope["cp"],
+        "conn": envelope["conn"],
+        "send": send,
+        "calls": calls or [],
+    }
+
+
+def celery_message(envelope: Inbound) -> tuple[bytes, dict[str, Any], dict[str, Any]]:
+    """Body, headers and AMQP properties of a Celery protocol-2 task message carrying `envelope`,
+    so the asyncio gateway can publish it without Celery (whose publishing blocks)."""
+    task_id = envelope["id"]
+    body = json.dumps(
+        [[], {"envelope": envelope}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}],
+        separators=(",", ":"),
+    ).encode()
+    headers = {
+        "lang": "py",
+        "task": INBOUND_TASK,
+        "id": task_id,
+        "root_id": task_id,
+        "parent_id": None,
+        "group": None,
+        "retries": 0,
+        "eta": None,
+        "expires": None,
+        "timelimit": [None, None],
+        "argsrepr": "()",
+        "kwargsrepr": f"{{'envelope': <{envelope['kind']} {envelope['cp']}>}}",
+        "origin": f"gateway@{envelope['gateway']}",
+        "ignore_result": True,
+    }
+    properties = {
+        "correlation_id": task_id,
+        "content_type": "application/json",
+        "content_encoding": "utf-8",
+    }
+    return body, headers, properties
+
+
+def encode(message: Reply | Inbound) -> bytes:
+    return json.dumps(message, separators=(",", ":")).encode()
+
+
+def decode(body: bytes) -> dict[str, Any]:
+    return json.loads(body)

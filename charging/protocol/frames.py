@@ -1,0 +1,129 @@
+"""OCPP-J frames: parse text into Call / CallResult / CallError and back, without I/O."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .enums import ALL_ACTIONS, MessageType
+from .errors import ERROR_CODES, FormationViolation, OCPPError
+
+MAX_UNIQUE_ID_LENGTH = 36  # OCPP-J 1.6 §4.1.4
+
+
+@dataclass(frozen=True)
+class Call:
+    unique_id: str
+    action: str
+    payload: dict[str, Any]
+    message_type = MessageType.call
+
+    def to_json(self) -> str:
+        return _dumps([int(MessageType.call), self.unique_id, self.action, self.payload])
+
+
+@dataclass(frozen=True)
+class CallResult:
+    unique_id: str
+    payload: dict[str, Any]
+    message_type = MessageType.call_result
+
+    def to_json(self) -> str:
+        return _dumps([int(MessageType.call_result), self.unique_id, self.payload])
+
+
+@dataclass(frozen=True)
+class CallError:
+    unique_id: str
+    error_code: str
+    error_description: str = ""
+    error_details: dict[str, Any] = field(default_factory=dict)
+    message_type = MessageType.call_error
+
+    def to_json(self) -> str:
+        return _dumps(
+            [
+                int(MessageType.call_error),
+                self.unique_id,
+                self.error_code,
+                self.error_description,
+                self.error_details,
+            ]
+        )
+
+    @classmethod
+    def from_exception(cls, unique_id: str, error: OCPPError) -> CallError:
+        return cls(unique_id, error.code, error.description, error.details)
+
+
+Frame = Call | CallResult | CallError
+
+
+class FrameError(Exception):
+    """A frame that cannot be parsed. `unique_id` is set when one could be read, so a CALLERROR
+    can be answered; without it the frame can only be logged (OCPP-J 1.6 §4.2.3 needs an id)."""
+
+    def __init__(self, error: OCPPError, unique_id: str | None, message_type: int | None) -> None:
+        self.error = error
+        self.unique_id = unique_id
+        self.message_type = message_type
+        super().__init__(error.description)
+
+    @property
+    def answerable(self) -> bool:
+        # A CALLERROR is only ever an answer to a CALL (OCPP-J 1.6 §4.2.3); a broken
+        # CALLRESULT or CALLERROR is logged, never answered.
+        return self.unique_id is not None and self.message_type == MessageType.call
+
+
+def _dumps(value: list) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _violation(cause: str, unique_id: str | None, message_type: int | None) -> FrameError:
+    return FrameError(FormationViolation(details={"cause": cause}), unique_id, message_type)
+
+
+def parse(text: str | bytes) -> Frame:
+    """Parse one OCPP-J frame. Raises FrameError; never anything else."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        data = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise _violation("frame is not valid UTF-8 JSON", None, None) from None
+    if not isinstance(data, list) or not data:
+        raise _violation("frame is not a JSON array", None, None)
+
+    message_type = data[0] if type(data[0]) is int else None
+    unique_id = data[1] if len(data) > 1 and isinstance(data[1], str) else None
+    if unique_id is not None and not 0 < len(unique_id) <= MAX_UNIQUE_ID_LENGTH:
+        raise _violation(f"unique id must be 1-{MAX_UNIQUE_ID_LENGTH} characters", None, message_type)
+    if message_type not in (MessageType.call, MessageType.call_result, MessageType.call_error):
+        raise _violation("unknown message type id", unique_id, message_type)
+    if unique_id is None:
+        raise _violation("unique id is missing or not a string", None, message_type)
+
+    if message_type == MessageType.call:
+        if len(data) != 4 or not isinstance(data[2], str) or not isinstance(data[3], dict):
+            raise _violation("CALL must be [2, id, action, {payload}]", unique_id, message_type)
+        return Call(unique_id, data[2], data[3])
+    if message_type == MessageType.call_result:
+        if len(data) != 3 or not isinstance(data[2], dict):
+            raise _violation("CALLRESULT must be [3, id, {payload}]", unique_id, message_type)
+        return CallResult(unique_id, data[2])
+    # Be lenient with chargers' CALLERRORs: description and details are optional in practice.
+    if not 3 <= len(data) <= 5 or not isinstance(data[2], str):
+        raise _violation("CALLERROR must be [4, id, code, description, {details}]", unique_id, message_type)
+    description = data[3] if len(data) > 3 and isinstance(data[3], str) else ""
+    details = data[4] if len(data) > 4 and isinstance(data[4], dict) else {}
+    return CallError(unique_id, data[2], description, details)
+
+
+def is_known_action(action: str) -> bool:
+    return action in ALL_ACTIONS
+
+
+def is_known_error_code(code: str) -> bool:
+    return code in ERROR_CODES

@@ -1,0 +1,63 @@
+"""Validate payloads against the OCPP 1.6 JSON schemas shipped in the `ocpp` package."""
+
+from __future__ import annotations
+
+import decimal
+import json
+from typing import Any
+
+from jsonschema.exceptions import ValidationError as SchemaValidationError
+from ocpp.messages import get_validator
+
+from .enums import ALL_ACTIONS, MessageType
+from .errors import (
+    ActionNotImplemented,
+    FormationViolation,
+    OccurenceConstraintViolation,
+    OCPPError,
+    PropertyConstraintViolation,
+    TypeConstraintViolation,
+)
+
+# These schemas use `multipleOf: 0.1`, which binary floats fail (21.4 → 21.399999…);
+# the `ocpp` package validates them with Decimal, and so do we.
+_DECIMAL_SCHEMAS = {
+    (MessageType.call, "SetChargingProfile"),
+    (MessageType.call, "RemoteStartTransaction"),
+    (MessageType.call_result, "GetCompositeSchedule"),
+}
+
+_ERRORS_BY_VALIDATOR: dict[str, type[OCPPError]] = {
+    "required": OccurenceConstraintViolation,
+    "minItems": OccurenceConstraintViolation,
+    "maxItems": OccurenceConstraintViolation,
+    "type": TypeConstraintViolation,
+    "additionalProperties": FormationViolation,
+}
+
+
+def validate_payload(message_type: MessageType, action: str, payload: dict[str, Any]) -> None:
+    """Raise the OCPP 1.6 error for a payload that its schema rejects."""
+    if action not in ALL_ACTIONS:
+        raise ActionNotImplemented(details={"cause": f"unknown action {action!r}"})
+    key = (message_type, action)
+    parse_float = decimal.Decimal if key in _DECIMAL_SCHEMAS else float
+    try:
+        validator = get_validator(int(message_type), action, "1.6", parse_float=parse_float)
+    except OSError:
+        raise ActionNotImplemented(details={"cause": f"no schema for {action!r}"}) from None
+    if parse_float is decimal.Decimal:
+        payload = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
+    error = next(iter(sorted(validator.iter_errors(payload), key=_error_rank)), None)
+    if error is None:
+        return
+    error_class = _ERRORS_BY_VALIDATOR.get(str(error.validator), PropertyConstraintViolation)
+    path = ".".join(str(part) for part in error.absolute_path) or "payload"
+    raise error_class(details={"cause": f"{path}: {error.message}"})
+
+
+def _error_rank(error: SchemaValidationError) -> tuple[int, int]:
+    # Report structural problems first, then the shallowest error, so the code is stable.
+    order = ["additionalProperties", "required", "type"]
+    validator = str(error.validator)
+    return (order.index(validator) if validator in order else len(order), len(error.absolute_path))

@@ -1,0 +1,5 @@
+"""`python -m gateway`: run the websocket gateway."""
+
+from gateway.cli import main
+
+main()

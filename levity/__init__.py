@@ -1,0 +1,1 @@
+"""The `levity` command: run the whole system (`levity up`) or one of its processes."""

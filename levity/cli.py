@@ -1,0 +1,110 @@
+"""`levity up` runs every process of the system in the foreground; `levity gateway` runs one gateway."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+
+PYTHON = sys.executable
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["gateway"]:
+        from gateway.cli import main as gateway_main
+
+        gateway_main(argv[1:])
+        return
+    parser = argparse.ArgumentParser(prog="levity", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("gateway", help="run one websocket gateway (see `levity gateway --help`)")
+    up = sub.add_parser("up", help="run the whole system in the foreground")
+    up.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
+    up.add_argument("--port", type=int, default=9000, help="charge point websocket port (default %(default)s)")
+    up.add_argument("--web-port", type=int, default=8000, help="admin/API port (default %(default)s)")
+    up.add_argument("--concurrency", type=int, default=2, help="worker processes with a broker (default %(default)s)")
+    up.add_argument("--ping-interval", type=float, default=0, help="websocket ping seconds, 0 = off (default %(default)s, as Grizzl-E needs)")
+    args = parser.parse_args(argv)
+    sys.exit(up_command(args))
+
+
+def _processes(args: argparse.Namespace, embedded: bool) -> list[tuple[str, list[str]]]:
+    gateway_args = ["--host", args.host, "--port", str(args.port), "--ping-interval", str(args.ping_interval)]
+    web = [PYTHON, "-m", "gunicorn", "levity_backend.wsgi", "--bind", f"{args.host}:{args.web_port}", "--workers", "2", "--access-logfile", "-"]
+    if embedded:
+        return [("gateway+worker", [PYTHON, "-m", "levity.embedded", *gateway_args]), ("web", web)]
+    return [
+        ("gateway", [PYTHON, "-m", "gateway", *gateway_args]),
+        ("worker", [PYTHON, "-m", "celery", "-A", "celery_app", "worker", "-Q", "cp.*", "-c", str(args.concurrency), "-l", "info"]),
+        ("web", web),
+    ]
+
+
+def up_command(args: argparse.Namespace) -> int:
+    # No AMQP_URL in the environment: embedded defaults (in-process transport, SQLite unless
+    # DATABASE_URL is set). With it, the production processes run against the real services.
+    embedded = not os.environ.get("AMQP_URL")
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "levity_backend.settings")
+    env.setdefault("OCPP_GATEWAY_URL", f"ws://{args.host}:{args.port}/ocpp/")
+    env["PYTHONUNBUFFERED"] = "1"
+
+    print("levity: applying database migrations", flush=True)
+    migrate = subprocess.run([PYTHON, "-m", "django", "migrate", "--noinput", "-v", "0"], env=env, check=False)
+    if migrate.returncode:
+        return migrate.returncode
+
+    children: list[tuple[str, subprocess.Popen]] = []
+    for name, command in _processes(args, embedded):
+        children.append((name, subprocess.Popen(command, env=env, start_new_session=True)))
+
+    mode = "embedded defaults (in-process transport, no broker)" if embedded else "AMQP_URL broker + Celery worker"
+    print(
+        f"\nlevity is up on {mode}\n"
+        f"  charge points connect to  ws://{args.host}:{args.port}/ocpp/<charge point id>\n"
+        f"  admin                     http://{args.host}:{args.web_port}/admin/"
+        "  (first user: python manage.py createsuperuser)\n"
+        f"  simulator                 http://{args.host}:{args.web_port}/demo/ocpp/\n"
+        "  stop with Ctrl+C (or SIGTERM)\n",
+        flush=True,
+    )
+    return _supervise(children)
+
+
+def _supervise(children: list[tuple[str, subprocess.Popen]]) -> int:
+    stopping = False
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    code = 0
+    while not stopping:
+        for name, proc in children:
+            if proc.poll() is not None:
+                print(f"levity: {name} exited with {proc.returncode}; stopping the rest", flush=True)
+                code = proc.returncode or 1
+                stopping = True
+                break
+        time.sleep(0.2)
+    for _, proc in children:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for _, proc in children:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return code
+
+
+if __name__ == "__main__":
+    main()

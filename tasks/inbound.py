@@ -1,0 +1,25 @@
+"""The task every inbound gateway event becomes, routed by charge point on `cp.*`."""
+
+from celery import shared_task
+
+from charging.protocol import envelope as env
+from tasks import replies
+
+
+@shared_task(
+    name=env.INBOUND_TASK,
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def handle_frame(envelope: env.Inbound) -> None:
+    """Process one event of one charge point, then answer its gateway.
+
+    Idempotent: a redelivery after a crash replays the stored answer (keyed on `envelope["id"]`).
+    Never `retry()` here: it would re-publish at the tail and break the charge point's order.
+    """
+    # Imported lazily: Django's app registry is ready only once the worker has started.
+    from charging.dispatch import handle_inbound
+
+    reply = handle_inbound(envelope)
+    replies.send(reply, reply_to=envelope["reply_to"])
