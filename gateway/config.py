@@ -29,8 +29,9 @@ class GatewayConfig:
     # How long one forwarded event may wait for the worker's reply before the next one goes.
     reply_timeout: float = 30.0
     max_frame_size: int = 65536
-    # On SIGTERM, how long forwarders may take to deliver the last events (disconnects).
-    drain_timeout: float = 10.0
+    # On SIGTERM, how long closing sockets and delivering their last events may take; under
+    # Docker's default 10 s stop grace period.
+    drain_timeout: float = 8.0
 
     @property
     def keepalive_interval(self) -> float | None:
@@ -62,7 +63,9 @@ class GatewayConfig:
                 try:
                     options[name] = convert(value)
                 except ValueError:
-                    raise ValueError(f"{ENV_PREFIX}{suffix}={value!r} is not a valid {convert.__name__}") from None
+                    raise ValueError(
+                        f"{ENV_PREFIX}{suffix}={value!r} is not a valid {convert.__name__}"
+                    ) from None
         if env.get("AMQP_URL", "").strip():
             options["amqp_url"] = env["AMQP_URL"].strip()
         return cls(**options)  # type: ignore[arg-type]

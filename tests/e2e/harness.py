@@ -177,3 +177,15 @@ async def raw_exchange(ws: Any, text: str, *, timeout: float = 15) -> list[Any]:
     """Send one frame and return the decoded answer."""
     await ws.send(text)
     return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+@contextlib.asynccontextmanager
+async def raw_charger(port: int, cp_id: str, *, subprotocol: bool = True) -> AsyncIterator[Any]:
+    """A bare websocket to the gateway, for frames the `ocpp` client would refuse to send."""
+    async with websockets.connect(
+        f"ws://127.0.0.1:{port}/ocpp/{cp_id}",
+        subprotocols=["ocpp1.6"] if subprotocol else None,
+        ping_interval=None,
+        open_timeout=10,
+    ) as ws:
+        yield ws

@@ -1,0 +1,198 @@
+"""How the gateway reaches the workers: the Bus protocol and its RabbitMQ implementation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
+from yarl import URL
+
+from charging.protocol import envelope as env
+
+log = logging.getLogger("gateway.bus")
+
+ReplyHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Bus(Protocol):
+    """Carries inbound envelopes to the workers and their replies back.
+
+    `publish` returns once the event is safely handed over (raises otherwise); the reply comes
+    later, through the `on_reply` callback given to `start`, as a decoded `envelope.Reply`.
+    """
+
+    @property
+    def reply_to(self) -> str: ...
+
+    async def start(self, on_reply: ReplyHandler) -> None: ...
+
+    async def publish(self, envelope: env.Inbound) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def split_retry_options(url: str) -> tuple[str, int, float]:
+    """Strip pika-style `connection_attempts` and `retry_delay` from an AMQP URL and return them.
+
+    aio-pika ignores both (they are kept in URLs shared with pika/Celery tooling); the gateway
+    honours them for the first connection, which `connect_robust` would otherwise fail at once.
+    """
+    parsed = URL(url)
+    query = parsed.query
+    attempts = int(query.get("connection_attempts", "1"))
+    delay = float(query.get("retry_delay", "2"))
+    stripped = parsed.without_query_params("connection_attempts", "retry_delay")
+    return str(stripped), max(attempts, 1), max(delay, 0.0)
+
+
+def declare_worker_queue(url: str, *, exchange: str, queue: str, binding: str) -> None:
+    """Declare the workers' queue with kombu, exactly as Celery declares it (blocking).
+
+    Not with aio-pika: its codec (pamqp) enforces AMQP 0-9-1's queue-name grammar
+    `[a-zA-Z0-9-_.:@#,/+ ]`, which `cp.*` breaks; RabbitMQ and Celery's py-amqp accept it.
+    """
+    from kombu import Connection, Exchange, Queue
+
+    with Connection(url, ssl=URL(url).scheme == "amqps", connect_timeout=10) as connection:
+        topic = Exchange(exchange, type="topic", durable=True)
+        Queue(queue, topic, routing_key=binding, durable=True)(connection.default_channel).declare()
+
+
+class AmqpBus:
+    """RabbitMQ via aio-pika: inbound events as Celery task messages, replies on an exclusive queue.
+
+    `exchange`, `queue` and `binding` default to the names in docs/envelope.md; `queue=None`
+    skips declaring the workers' queue (tests use a private exchange so no worker sees them).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        gateway_id: str,
+        exchange: str = env.INBOUND_EXCHANGE,
+        queue: str | None = env.INBOUND_QUEUE,
+        binding: str = env.INBOUND_BINDING,
+        publish_timeout: float = 10.0,
+    ) -> None:
+        self._url, self._attempts, self._retry_delay = split_retry_options(url)
+        self._gateway_id = gateway_id
+        self._exchange_name = exchange
+        self._queue_name = queue
+        self._binding = binding
+        self._publish_timeout = publish_timeout
+        self._reply_to = env.gateway_queue(gateway_id)
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._exchange: AbstractExchange | None = None
+        self._replies: AbstractQueue | None = None
+        self._on_reply: ReplyHandler | None = None
+
+    @property
+    def reply_to(self) -> str:
+        return self._reply_to
+
+    async def start(self, on_reply: ReplyHandler) -> None:
+        self._on_reply = on_reply
+        self._connection = await self._connect()
+        try:
+            await self._declare()
+        except BaseException:
+            await self.close()
+            raise
+        log.info("bus ready: publishing to %s, replies on %s", self._exchange_name, self._reply_to)
+
+    async def _declare(self) -> None:
+        assert self._connection is not None
+        self._channel = await self._connection.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
+        # Same declaration as Celery's `Exchange("levity.cp", type="topic")`: durable, no
+        # arguments; anything else is PRECONDITION_FAILED.
+        self._exchange = await self._channel.declare_exchange(
+            self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        if self._queue_name is not None:
+            # Declared here too so that events published before any worker started are kept.
+            await asyncio.to_thread(
+                declare_worker_queue,
+                self._url,
+                exchange=self._exchange_name,
+                queue=self._queue_name,
+                binding=self._binding,
+            )
+        self._replies = await self._channel.declare_queue(
+            self._reply_to, exclusive=True, auto_delete=True
+        )
+        # no_ack: a reply is only useful to this process, and the queue dies with it.
+        await self._replies.consume(self._handle, no_ack=True)
+
+    async def _connect(self) -> AbstractRobustConnection:
+        for attempt in range(1, self._attempts + 1):
+            try:
+                return await aio_pika.connect_robust(
+                    self._url, client_properties={"connection_name": f"gateway {self._gateway_id}"}
+                )
+            except OSError as error:  # aiormq's AMQPConnectionError included
+                if attempt == self._attempts:
+                    raise
+                log.warning(
+                    "RabbitMQ not reachable (%s), attempt %d/%d; retrying in %.1f s",
+                    error,
+                    attempt,
+                    self._attempts,
+                    self._retry_delay,
+                )
+                await asyncio.sleep(self._retry_delay)
+        raise AssertionError("unreachable")
+
+    async def publish(self, envelope: env.Inbound) -> None:
+        if self._exchange is None:
+            raise RuntimeError("AmqpBus.publish() before start()")
+        body, headers, properties = env.celery_message(envelope)
+        message = aio_pika.Message(
+            body,
+            headers=headers,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            **properties,
+        )
+        # Waits for the broker's confirm; a nack, an unroutable message or a lost connection
+        # raises, and the connection's forwarder answers the charger InternalError.
+        await self._exchange.publish(
+            message, routing_key=env.routing_key(envelope["cp"]), timeout=self._publish_timeout
+        )
+
+    async def _handle(self, message: AbstractIncomingMessage) -> None:
+        try:
+            reply = env.decode(message.body)
+        except ValueError:
+            log.warning("dropping undecodable reply %r", message.body[:200])
+            return
+        if not isinstance(reply, dict):
+            log.warning("dropping reply that is not an object: %r", reply)
+            return
+        assert self._on_reply is not None
+        try:
+            await self._on_reply(reply)
+        except Exception:
+            log.exception("reply handler failed for %s", reply.get("id"))
+
+    async def close(self) -> None:
+        if self._connection is None:
+            return
+        connection, self._connection = self._connection, None
+        self._exchange = None
+        try:
+            await connection.close()
+        except Exception:
+            log.exception("closing the RabbitMQ connection failed")

@@ -1,0 +1,93 @@
+"""`python -m gateway`: options from the command line over the environment, then serve until SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import signal
+
+from .bus import AmqpBus, Bus
+from .config import GatewayConfig
+from .server import Gateway
+
+log = logging.getLogger("gateway")
+
+
+def build_parser(*, prog: str = "gateway") -> argparse.ArgumentParser:
+    """Every option defaults to None: unset ones keep the value from the environment."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="OCPP 1.6J websocket gateway: relays charge points to workers over RabbitMQ.",
+    )
+    parser.add_argument("--host", help="address to bind (default 0.0.0.0)")
+    parser.add_argument("--port", type=int, help="port to bind; 0 picks a free one (default 9000)")
+    parser.add_argument(
+        "--ping-interval",
+        type=float,
+        help="seconds between websocket pings; 0 turns them off (default 60)",
+    )
+    parser.add_argument(
+        "--reply-timeout",
+        type=float,
+        help="seconds to wait for a worker's reply before the next event (default 30)",
+    )
+    parser.add_argument(
+        "--max-frame-size", type=int, help="largest accepted message in bytes (default 65536)"
+    )
+    parser.add_argument("--amqp-url", help="RabbitMQ URL (default $AMQP_URL or localhost)")
+    parser.add_argument("--gateway-id", help="names the reply queue (default host-pid-random)")
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="(default info)",
+    )
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> GatewayConfig:
+    """The environment's config (`GatewayConfig.from_env`) with the given options on top."""
+    overrides = {
+        name: getattr(args, name, None)
+        for name in (
+            "host",
+            "port",
+            "ping_interval",
+            "reply_timeout",
+            "max_frame_size",
+            "amqp_url",
+            "gateway_id",
+        )
+    }
+    return dataclasses.replace(
+        GatewayConfig.from_env(), **{k: v for k, v in overrides.items() if v is not None}
+    )
+
+
+async def run(config: GatewayConfig, bus: Bus | None = None) -> None:
+    """Serve until SIGTERM or SIGINT, then shut down gracefully. Without `bus`, use RabbitMQ."""
+    if bus is None:
+        bus = AmqpBus(config.amqp_url, gateway_id=config.gateway_id)
+    gateway = Gateway(config, bus=bus)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await gateway.start()
+        await stop.wait()
+        log.info("signal received, shutting down")
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await gateway.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    asyncio.run(run(config_from_args(args)))

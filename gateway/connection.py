@@ -1,0 +1,270 @@
+"""One accepted websocket: its events go to the workers one at a time, its CALLs out one at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
+from websockets.protocol import State
+
+from charging.protocol import Call, CallError, CallResult, FrameError, parse
+from charging.protocol import envelope as env
+from charging.protocol.errors import InternalError
+
+from .bus import Bus
+from .replies import Replies
+
+log = logging.getLogger("gateway.connection")
+
+REPLACED = (int(CloseCode.NORMAL_CLOSURE), "replaced by a newer connection")
+
+
+class Connection:
+    """Relays one charge point's websocket to the Bus and back.
+
+    Ordering (docs/envelope.md, "Flow control"): events wait in `_events`; the forwarder task
+    publishes one, waits for its reply (at most `reply_timeout`), applies it, then takes the
+    next. Outbound CALLs wait in `_outbox`; the sender task keeps at most one unanswered
+    (OCPP 1.6 §4.1.1).
+    """
+
+    def __init__(
+        self,
+        websocket: ServerConnection,
+        *,
+        charge_point_id: str,
+        bus: Bus,
+        replies: Replies,
+        gateway_id: str,
+        reply_timeout: float = 30.0,
+        default_call_timeout: float = 30.0,
+        max_pending_events: int = 100,
+    ) -> None:
+        self.id = env.new_id()
+        self.charge_point_id = charge_point_id
+        self.websocket = websocket
+        self.remote = _address(websocket.remote_address)
+        self._bus = bus
+        self._replies = replies
+        self._gateway_id = gateway_id
+        self._reply_timeout = reply_timeout
+        self._default_call_timeout = default_call_timeout
+        # Bounded: a charger flooding frames stops being read (TCP backpressure) instead of
+        # growing memory; a well-behaved one has a single CALL in flight anyway.
+        self._events: asyncio.Queue[env.Inbound] = asyncio.Queue(maxsize=max_pending_events)
+        self._outbox: asyncio.Queue[env.OutboundCall] = asyncio.Queue()
+        self._outstanding: tuple[str, asyncio.Future[None]] | None = None
+        self._delayed: set[asyncio.Task[None]] = set()
+        self._closing: tuple[int, str] | None = None
+        self._open = True
+        self.forwarder: asyncio.Task[None] | None = None
+        self._sender: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.charge_point_id} {self.id[:8]} from {self.remote}>"
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def serve(self) -> None:
+        """Relay until the websocket closes. Returns once `disconnect` is queued; the forwarder
+        task (`self.forwarder`) goes on delivering what is left."""
+        self.forwarder = asyncio.create_task(
+            self._forward_all(), name=f"forward {self.charge_point_id} {self.id[:8]}"
+        )
+        await self._emit("connect", remote=self.remote, subprotocol=self.websocket.subprotocol)
+        self._sender = asyncio.create_task(
+            self._send_calls(), name=f"send {self.charge_point_id} {self.id[:8]}"
+        )
+        try:
+            async for message in self.websocket:
+                text = message if isinstance(message, str) else message.decode("utf-8", "replace")
+                await self._emit("frame", text=text)
+                self._note_answer(text)
+        except ConnectionClosed:
+            pass  # abnormal closure; the code goes into the disconnect event
+        finally:
+            self._open = False
+            # Queued outbound calls are dropped: the worker marks them failed on `disconnect`.
+            for task in (self._sender, *self._delayed):
+                if task is not None:
+                    task.cancel()
+            code, reason = self._close_status()
+            await self._emit("disconnect", code=code, reason=reason)
+
+    async def replace(self) -> None:
+        """Close because the same charge point connected again (the newest connection wins)."""
+        self._closing = REPLACED
+        await self.websocket.close(*REPLACED)
+
+    def _close_status(self) -> tuple[int, str]:
+        if self._closing is not None:
+            return self._closing
+        protocol = self.websocket.protocol
+        # What the charger sent, else what we sent (1009 too big, 1011 keepalive), else 1006.
+        frame = protocol.close_rcvd or protocol.close_sent
+        if frame is None:
+            return int(CloseCode.ABNORMAL_CLOSURE), ""
+        return int(frame.code), frame.reason
+
+    # --- inbound: charger → worker, one event at a time -------------------------------------
+
+    async def _emit(self, kind: env.Kind, **fields: Any) -> None:
+        event = env.inbound(
+            kind,
+            cp=self.charge_point_id,
+            conn=self.id,
+            gateway=self._gateway_id,
+            reply_to=self._bus.reply_to,
+            **fields,
+        )
+        await self._events.put(event)
+
+    async def _forward_all(self) -> None:
+        while True:
+            event = await self._events.get()
+            try:
+                await self._forward(event)
+            except Exception:
+                log.exception("%r: forwarding %s event failed", self, event["kind"])
+            if event["kind"] == "disconnect":
+                return
+
+    async def _forward(self, event: env.Inbound) -> None:
+        reply_future = self._replies.expect(event["id"])
+        try:
+            async with asyncio.timeout(self._reply_timeout):
+                await self._bus.publish(event)
+                reply = await reply_future
+        except TimeoutError:
+            log.warning(
+                "%r: no reply to %s event %s within %.1f s",
+                self,
+                event["kind"],
+                event["id"],
+                self._reply_timeout,
+            )
+            await self._answer_unanswered(event)
+            return
+        except Exception:
+            log.exception("%r: publishing %s event %s failed", self, event["kind"], event["id"])
+            await self._answer_unanswered(event)
+            return
+        finally:
+            self._replies.forget(event["id"])
+        await self._apply(reply)
+
+    async def _answer_unanswered(self, event: env.Inbound) -> None:
+        """The worker never answered: a charger's CALL still needs its CALLERROR (OCPP-J 1.6
+        §4.2.3), with a generic InternalError so nothing internal leaks."""
+        if event["kind"] != "frame":
+            return
+        try:
+            frame = parse(event["text"])
+        except FrameError as error:
+            unique_id = error.unique_id if error.answerable else None
+        else:
+            unique_id = frame.unique_id if isinstance(frame, Call) else None
+        if unique_id is not None:
+            await self._write(CallError.from_exception(unique_id, InternalError()).to_json())
+
+    async def _apply(self, reply: env.Reply) -> None:
+        send = reply.get("send")
+        if isinstance(send, str) and send:
+            await self._write(send)
+        elif send is not None:
+            log.warning("%r: ignoring reply %s with a non-text `send`", self, reply.get("id"))
+        calls = reply.get("calls") or []
+        if calls and self._open:
+            self._queue_calls(calls)
+
+    # --- outbound: worker → charger, one CALL outstanding ----------------------------------
+
+    def _queue_calls(self, calls: list[env.OutboundCall]) -> None:
+        if not any(_delay(call) > 0 for call in calls):
+            for call in calls:
+                self._outbox.put_nowait(call)
+            return
+        task = asyncio.create_task(self._queue_later(calls))
+        self._delayed.add(task)
+        task.add_done_callback(self._delayed.discard)
+
+    async def _queue_later(self, calls: list[env.OutboundCall]) -> None:
+        # Each delay counts from the reply; a stable sort keeps equal delays in reply order.
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for call in sorted(calls, key=_delay):
+            remaining = start + _delay(call) - loop.time()
+            if remaining > 0:
+                await asyncio.sleep(remaining)
+            self._outbox.put_nowait(call)
+
+    async def _send_calls(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            call = await self._outbox.get()
+            answered: asyncio.Future[None] = loop.create_future()
+            self._outstanding = (call["unique_id"], answered)
+            try:
+                if not await self._write(call["text"]):
+                    return
+                timeout = call.get("timeout") or self._default_call_timeout
+                try:
+                    await asyncio.wait_for(answered, timeout)
+                except TimeoutError:
+                    log.info(
+                        "%r: %s %s got no answer within %.1f s",
+                        self,
+                        call.get("action"),
+                        call["unique_id"],
+                        timeout,
+                    )
+                    await self._emit("call_timeout", unique_id=call["unique_id"])
+            except (KeyError, TypeError, ValueError):
+                log.exception("%r: dropping malformed outbound call %r", self, call)
+            finally:
+                self._outstanding = None
+
+    def _note_answer(self, text: str) -> None:
+        """Free the outbound slot when `text` answers the CALL we are waiting for."""
+        if self._outstanding is None:
+            return
+        unique_id, answered = self._outstanding
+        try:
+            frame = parse(text)
+        except FrameError:
+            return
+        answers_it = isinstance(frame, CallResult | CallError) and frame.unique_id == unique_id
+        if answers_it and not answered.done():
+            answered.set_result(None)
+
+    # --- socket -----------------------------------------------------------------------------
+
+    async def _write(self, text: str) -> bool:
+        if self.websocket.state is not State.OPEN:
+            log.debug("%r: socket closed, not sending %.80s", self, text)
+            return False
+        try:
+            await self.websocket.send(text)
+        except ConnectionClosed:
+            log.debug("%r: socket closed while sending %.80s", self, text)
+            return False
+        return True
+
+
+def _address(address: Any) -> str:
+    """`host:port` (`[host]:port` for IPv6) of a socket peer address."""
+    if isinstance(address, tuple) and len(address) >= 2:
+        host, port = address[0], address[1]
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    return str(address)
+
+
+def _delay(call: env.OutboundCall) -> float:
+    try:
+        return max(float(call.get("delay") or 0.0), 0.0)
+    except (TypeError, ValueError):
+        return 0.0

@@ -1,0 +1,182 @@
+"""AmqpBus against the real RabbitMQ: Celery-compatible declarations, task messages, replies."""
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import aio_pika
+import pytest
+from kombu import Connection as KombuConnection
+from kombu import Exchange, Queue
+from websockets.asyncio.client import connect
+
+from charging.protocol import envelope as env
+from gateway.bus import AmqpBus
+
+from .helpers import AMQP_URL, OCPP16, run, running_gateway
+
+
+def private_names() -> tuple[str, str]:
+    """A throwaway exchange and charge point id, so no real worker ever sees test events
+    (anything published to `levity.cp` lands in the shared durable `cp.*` queue)."""
+    token = uuid.uuid4().hex[:12]
+    return f"levity.test.{token}", f"gwtest-{token}"
+
+
+async def delete_exchange(name: str) -> None:
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        await channel.exchange_delete(name)
+
+
+def test_declares_the_queue_celery_declares() -> None:
+    async def scenario() -> None:
+        bus = AmqpBus(AMQP_URL, gateway_id=f"test-{uuid.uuid4().hex[:8]}")
+        await bus.start(lambda reply: asyncio.sleep(0))
+        await bus.close()
+
+    run(scenario())
+    # Exactly what celery_app.py declares; different arguments would be PRECONDITION_FAILED.
+    with KombuConnection(AMQP_URL.replace("%2F", "/")) as connection:
+        channel = connection.channel()
+        exchange = Exchange(env.INBOUND_EXCHANGE, type="topic", durable=True)
+        queue = Queue(env.INBOUND_QUEUE, exchange, routing_key=env.INBOUND_BINDING, durable=True)
+        queue(channel).declare()
+
+
+def test_publish_sends_a_celery_task_message_and_replies_come_back() -> None:
+    exchange_name, cp = private_names()
+
+    async def scenario() -> None:
+        replies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+        async def on_reply(reply: dict[str, Any]) -> None:
+            replies.put_nowait(reply)
+
+        bus = AmqpBus(AMQP_URL, gateway_id=f"test-{cp}", exchange=exchange_name, queue=None)
+        await bus.start(on_reply)
+        assert bus.reply_to == f"levity.gw.test-{cp}"
+        connection = await aio_pika.connect(AMQP_URL)
+        try:
+            async with connection:
+                channel = await connection.channel()
+                probe = await channel.declare_queue(exclusive=True, auto_delete=True)
+                await probe.bind(exchange_name, routing_key=env.routing_key(cp))
+
+                event = env.inbound(
+                    "frame",
+                    cp=cp,
+                    conn="c0nn",
+                    gateway=f"test-{cp}",
+                    reply_to=bus.reply_to,
+                    text='[2,"1","Heartbeat",{}]',
+                )
+                await bus.publish(event)
+
+                message = await probe.get(timeout=5, fail=True)
+                assert message is not None
+                await message.ack()
+                body, headers, properties = env.celery_message(event)
+                args, kwargs, embed = json.loads(message.body)
+                assert (args, kwargs) == ([], {"envelope": event})
+                assert set(embed) == {"callbacks", "errbacks", "chain", "chord"}
+                assert message.body == body
+                assert message.headers == headers
+                assert message.headers["task"] == "levity.handle_frame"
+                assert message.headers["id"] == event["id"]
+                assert message.correlation_id == properties["correlation_id"] == event["id"]
+                assert message.content_type == "application/json"
+                assert message.content_encoding == "utf-8"
+                assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+                assert message.routing_key == f"cp.{cp}"
+
+                # A worker's reply: plain JSON on the default exchange to `reply_to`.
+                reply = env.reply(event, send='[3,"1",{}]')
+                await channel.default_exchange.publish(
+                    aio_pika.Message(env.encode(reply), content_type="application/json"),
+                    routing_key=event["reply_to"],
+                )
+                async with asyncio.timeout(5):
+                    assert await replies.get() == reply
+        finally:
+            await bus.close()
+            await delete_exchange(exchange_name)
+
+    run(scenario())
+
+
+def test_unroutable_publish_raises() -> None:
+    exchange_name, cp = private_names()
+
+    async def scenario() -> None:
+        bus = AmqpBus(AMQP_URL, gateway_id=f"test-{cp}", exchange=exchange_name, queue=None)
+        await bus.start(lambda reply: asyncio.sleep(0))
+        try:
+            event = env.inbound(
+                "connect", cp=cp, conn="c", gateway="g", reply_to=bus.reply_to, remote="x"
+            )
+            with pytest.raises(aio_pika.exceptions.PublishError):
+                await bus.publish(event)  # nothing bound to the private exchange
+        finally:
+            await bus.close()
+            await delete_exchange(exchange_name)
+
+    run(scenario())
+
+
+def test_unreachable_broker_fails_after_the_url_s_connection_attempts() -> None:
+    async def scenario() -> None:
+        bus = AmqpBus(
+            "amqp://guest:guest@127.0.0.1:1/?connection_attempts=2&retry_delay=0.1",
+            gateway_id="unreachable",
+        )
+        with pytest.raises(OSError):
+            await bus.start(lambda reply: asyncio.sleep(0))
+
+    run(scenario())
+
+
+def test_gateway_round_trip_over_rabbitmq() -> None:
+    """Charger → gateway → RabbitMQ → a stand-in worker → RabbitMQ → gateway → charger."""
+    exchange_name, cp = private_names()
+
+    async def worker(
+        queue: aio_pika.abc.AbstractQueue, channel: aio_pika.abc.AbstractChannel
+    ) -> None:
+        async with queue.iterator() as messages:
+            async for message in messages:
+                async with message.process():
+                    _, kwargs, _ = json.loads(message.body)
+                    event = kwargs["envelope"]
+                    send = None
+                    if event["kind"] == "frame":
+                        unique_id = json.loads(event["text"])[1]
+                        send = json.dumps([3, unique_id, {"currentTime": "2026-01-01T00:00:00Z"}])
+                    await channel.default_exchange.publish(
+                        aio_pika.Message(env.encode(env.reply(event, send=send))),
+                        routing_key=event["reply_to"],
+                    )
+
+    async def scenario() -> None:
+        bus = AmqpBus(AMQP_URL, gateway_id=f"test-{cp}", exchange=exchange_name, queue=None)
+        connection = await aio_pika.connect(AMQP_URL)
+        try:
+            async with connection, running_gateway(bus) as (_, url):
+                channel = await connection.channel()
+                inbound = await channel.declare_queue(exclusive=True, auto_delete=True)
+                await inbound.bind(exchange_name, routing_key="cp.#")
+                consumer = asyncio.create_task(worker(inbound, channel))
+                try:
+                    async with connect(f"{url}/ocpp/{cp}", subprotocols=OCPP16) as client:
+                        for n in range(3):
+                            await client.send(f'[2,"hb-{n}","Heartbeat",{{}}]')
+                        answers = [json.loads(await client.recv()) for _ in range(3)]
+                    assert [answer[1] for answer in answers] == ["hb-0", "hb-1", "hb-2"]
+                finally:
+                    consumer.cancel()
+        finally:
+            await delete_exchange(exchange_name)
+
+    run(scenario())

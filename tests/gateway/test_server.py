@@ -1,0 +1,149 @@
+"""Handshakes, health, subprotocols, the newest connection winning, graceful shutdown."""
+
+import asyncio
+import json
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
+
+from .helpers import OCPP16, FakeBus, http_get, run, running_gateway
+
+
+def test_health_reports_gateway_and_connections() -> None:
+    async def scenario() -> None:
+        async with running_gateway(FakeBus(auto_reply=True)) as (_, url):
+            status, headers, body = await http_get(url, "/health")
+            assert status == 200
+            assert headers["content-type"] == "application/json"
+            assert json.loads(body) == {"status": "ok", "gateway": "test-gw", "connections": 0}
+            async with connect(f"{url}/ocpp/CP-1", subprotocols=OCPP16):
+                _, _, body = await http_get(url, "/health")
+                assert json.loads(body)["connections"] == 1
+
+    run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/a/b", 404), ("/", 404), ("/ocpp/", 400), ("/ocpp/a%20b", 400), ("/ocpp/" + "x" * 49, 400)],
+)
+def test_bad_paths_are_refused_in_the_handshake(path: str, status: int) -> None:
+    async def scenario() -> None:
+        bus = FakeBus(auto_reply=True)
+        async with running_gateway(bus) as (_, url):
+            with pytest.raises(InvalidStatus) as refused:
+                async with connect(url + path, subprotocols=OCPP16):
+                    pass
+            assert refused.value.response.status_code == status
+        assert bus.events == []
+
+    run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("offered", "selected"),
+    [(["ocpp1.6"], "ocpp1.6"), (["ocpp2.0.1", "ocpp1.6"], "ocpp1.6"), ([], None)],
+)
+def test_subprotocol_ocpp16_or_none(offered: list[str], selected: str | None) -> None:
+    async def scenario() -> None:
+        bus = FakeBus(auto_reply=True)
+        async with running_gateway(bus) as (_, url):
+            offer = [Subprotocol(name) for name in offered] or None
+            async with connect(f"{url}/ocpp/CP-1", subprotocols=offer) as client:
+                assert client.subprotocol == selected
+                connected = await bus.next()
+            assert connected["kind"] == "connect"
+            assert connected["subprotocol"] == selected
+            assert connected["remote"].startswith("127.0.0.1:")
+
+    run(scenario())
+
+
+def test_only_other_subprotocols_are_refused() -> None:
+    async def scenario() -> None:
+        bus = FakeBus(auto_reply=True)
+        async with running_gateway(bus) as (_, url):
+            with pytest.raises(InvalidStatus) as refused:
+                async with connect(f"{url}/ocpp/CP-1", subprotocols=[Subprotocol("ocpp2.0.1")]):
+                    pass
+            assert refused.value.response.status_code == 400
+        assert bus.events == []
+
+    run(scenario())
+
+
+def test_all_three_path_forms_are_accepted() -> None:
+    async def scenario() -> None:
+        bus = FakeBus(auto_reply=True)
+        async with running_gateway(bus) as (_, url):
+            for path, cp in [("/ocpp/A", "A"), ("/ws/B", "B"), ("/C%2E1", "C.1")]:
+                async with connect(url + path, subprotocols=OCPP16):
+                    connected = await bus.next()
+                    assert (connected["kind"], connected["cp"]) == ("connect", cp)
+                assert (await bus.next())["kind"] == "disconnect"
+
+    run(scenario())
+
+
+def test_newest_connection_wins() -> None:
+    async def scenario() -> None:
+        bus = FakeBus(auto_reply=True)
+        async with running_gateway(bus) as (gateway, url):
+            old = await connect(f"{url}/ocpp/CP-1", subprotocols=OCPP16)
+            old_connect = await bus.next()
+            async with connect(f"{url}/ocpp/CP-1", subprotocols=OCPP16) as new:
+                new_connect = await bus.next()
+                assert new_connect["conn"] != old_connect["conn"]
+                with pytest.raises(ConnectionClosed) as closed:
+                    await old.recv()
+                assert closed.value.rcvd is not None
+                assert closed.value.rcvd.code == 1000
+                assert "replaced" in closed.value.rcvd.reason
+                old_disconnect = await bus.next()
+                assert old_disconnect["kind"] == "disconnect"
+                assert old_disconnect["conn"] == old_connect["conn"]
+                assert old_disconnect["code"] == 1000
+                assert gateway.connections["CP-1"].id == new_connect["conn"]
+                # The new connection still works.
+                await new.send('[2,"1","Heartbeat",{}]')
+                frame = await bus.next()
+                assert (frame["kind"], frame["conn"]) == ("frame", new_connect["conn"])
+            await old.close()
+
+    run(scenario())
+
+
+def test_stop_closes_sockets_with_1001_and_delivers_disconnects() -> None:
+    async def scenario() -> None:
+        bus = FakeBus(auto_reply=True)
+        async with running_gateway(bus) as (gateway, url):
+            client = await connect(f"{url}/ocpp/CP-1", subprotocols=OCPP16)
+            await bus.next()
+            await gateway.stop()
+            with pytest.raises(ConnectionClosed) as closed:
+                await client.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+            disconnect = await bus.next()
+            assert (disconnect["kind"], disconnect["code"]) == ("disconnect", 1001)
+            assert bus.closed
+            assert gateway.connections == {}
+
+    run(scenario())
+
+
+def test_stop_gives_up_on_unanswered_events_after_drain_timeout() -> None:
+    async def scenario() -> None:
+        bus = FakeBus()  # never replies
+        async with running_gateway(bus, reply_timeout=30.0, drain_timeout=0.3) as (gateway, url):
+            client = await connect(f"{url}/ocpp/CP-1", subprotocols=OCPP16)
+            await bus.next()
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            await gateway.stop()
+            assert loop.time() - started < 2.0
+            assert bus.closed
+            await client.close()
+
+    run(scenario())
