@@ -17,7 +17,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # point comes from the gateway's flow control, not from the queue (docs/envelope.md).
 inbound_exchange = Exchange(envelope.INBOUND_EXCHANGE, type="topic", durable=True)
 app.conf.task_queues = [
-    Queue(envelope.INBOUND_QUEUE, inbound_exchange, routing_key=envelope.INBOUND_BINDING, durable=True)
+    Queue(
+        envelope.INBOUND_QUEUE, inbound_exchange, routing_key=envelope.INBOUND_BINDING, durable=True
+    )
 ]
 app.conf.task_default_queue = envelope.INBOUND_QUEUE
 app.conf.task_default_exchange = envelope.INBOUND_EXCHANGE

@@ -52,14 +52,21 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, default=1000, help="Heartbeats per charger")
     parser.add_argument("--chargers", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes (-c)")
     args = parser.parse_args()
 
     env = base_env(DATABASE_URL=recreate_database())
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
     tmp = Path(tempfile.mkdtemp(prefix="levity-bench-"))
     worker = start_worker(tmp, env, concurrency=args.concurrency)
     gateway, port = start_gateway(tmp, env)
@@ -68,7 +75,9 @@ def main() -> None:
         began = time.perf_counter()
 
         async def everyone() -> list[list[float]]:
-            return await asyncio.gather(*(heartbeats(port, f"BENCH-{i}", args.calls) for i in range(args.chargers)))
+            return await asyncio.gather(
+                *(heartbeats(port, f"BENCH-{i}", args.calls) for i in range(args.chargers))
+            )
 
         results = asyncio.run(everyone())
         elapsed = time.perf_counter() - began
@@ -76,7 +85,9 @@ def main() -> None:
         gateway.stop()
         worker.stop()
     latencies = [value for result in results for value in result]
-    print(f"heartbeat round trip, {args.chargers} charger(s) × {args.calls} calls, worker -c {args.concurrency}")
+    print(
+        f"heartbeat round trip, {args.chargers} charger(s) × {args.calls} calls, worker -c {args.concurrency}"
+    )
     print(
         f"  p50 {percentile(latencies, 0.50):.2f} ms  p90 {percentile(latencies, 0.90):.2f} ms  "
         f"p99 {percentile(latencies, 0.99):.2f} ms  max {max(latencies):.2f} ms  mean {statistics.mean(latencies):.2f} ms"

@@ -23,23 +23,73 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("gateway", help="run one websocket gateway (see `levity gateway --help`)")
     up = sub.add_parser("up", help="run the whole system in the foreground")
-    up.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
-    up.add_argument("--port", type=int, default=9000, help="charge point websocket port (default %(default)s)")
-    up.add_argument("--web-port", type=int, default=8000, help="admin/API port (default %(default)s)")
-    up.add_argument("--concurrency", type=int, default=2, help="worker processes with a broker (default %(default)s)")
-    up.add_argument("--ping-interval", type=float, default=0, help="websocket ping seconds, 0 = off (default %(default)s, as Grizzl-E needs)")
+    up.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default %(default)s)"
+    )
+    up.add_argument(
+        "--port", type=int, default=9000, help="charge point websocket port (default %(default)s)"
+    )
+    up.add_argument(
+        "--web-port", type=int, default=8000, help="admin/API port (default %(default)s)"
+    )
+    up.add_argument(
+        "--concurrency",
+        type=int,
+        default=2,
+        help="worker processes with a broker (default %(default)s)",
+    )
+    up.add_argument(
+        "--ping-interval",
+        type=float,
+        default=0,
+        help="websocket ping seconds, 0 = off (default %(default)s, as Grizzl-E needs)",
+    )
     args = parser.parse_args(argv)
     sys.exit(up_command(args))
 
 
 def _processes(args: argparse.Namespace, embedded: bool) -> list[tuple[str, list[str]]]:
-    gateway_args = ["--host", args.host, "--port", str(args.port), "--ping-interval", str(args.ping_interval)]
-    web = [PYTHON, "-m", "gunicorn", "levity_backend.wsgi", "--bind", f"{args.host}:{args.web_port}", "--workers", "2", "--access-logfile", "-"]
+    gateway_args = [
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--ping-interval",
+        str(args.ping_interval),
+    ]
+    web = [
+        PYTHON,
+        "-m",
+        "gunicorn",
+        "levity_backend.wsgi",
+        "--bind",
+        f"{args.host}:{args.web_port}",
+        "--workers",
+        "2",
+        "--access-logfile",
+        "-",
+    ]
     if embedded:
         return [("gateway+worker", [PYTHON, "-m", "levity.embedded", *gateway_args]), ("web", web)]
     return [
         ("gateway", [PYTHON, "-m", "gateway", *gateway_args]),
-        ("worker", [PYTHON, "-m", "celery", "-A", "celery_app", "worker", "-Q", "cp.*", "-c", str(args.concurrency), "-l", "info"]),
+        (
+            "worker",
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "celery_app",
+                "worker",
+                "-Q",
+                "cp.*",
+                "-c",
+                str(args.concurrency),
+                "-l",
+                "info",
+            ],
+        ),
         ("web", web),
     ]
 
@@ -54,7 +104,9 @@ def up_command(args: argparse.Namespace) -> int:
     env["PYTHONUNBUFFERED"] = "1"
 
     print("levity: applying database migrations", flush=True)
-    migrate = subprocess.run([PYTHON, "-m", "django", "migrate", "--noinput", "-v", "0"], env=env, check=False)
+    migrate = subprocess.run(
+        [PYTHON, "-m", "django", "migrate", "--noinput", "-v", "0"], env=env, check=False
+    )
     if migrate.returncode:
         return migrate.returncode
 
@@ -62,7 +114,11 @@ def up_command(args: argparse.Namespace) -> int:
     for name, command in _processes(args, embedded):
         children.append((name, subprocess.Popen(command, env=env, start_new_session=True)))
 
-    mode = "embedded defaults (in-process transport, no broker)" if embedded else "AMQP_URL broker + Celery worker"
+    mode = (
+        "embedded defaults (in-process transport, no broker)"
+        if embedded
+        else "AMQP_URL broker + Celery worker"
+    )
     print(
         f"\nlevity is up on {mode}\n"
         f"  charge points connect to  ws://{args.host}:{args.port}/ocpp/<charge point id>\n"
@@ -88,7 +144,9 @@ def _supervise(children: list[tuple[str, subprocess.Popen]]) -> int:
     while not stopping:
         for name, proc in children:
             if proc.poll() is not None:
-                print(f"levity: {name} exited with {proc.returncode}; stopping the rest", flush=True)
+                print(
+                    f"levity: {name} exited with {proc.returncode}; stopping the rest", flush=True
+                )
                 code = proc.returncode or 1
                 stopping = True
                 break

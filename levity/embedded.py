@@ -7,7 +7,6 @@ event to `charging.dispatch.handle_inbound` on a worker thread and feeds the rep
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import os
@@ -52,7 +51,9 @@ class LocalBus:
             reply = await loop.run_in_executor(self._executor, self._handler, envelope)
         except Exception:
             # The gateway's reply timeout answers the charger InternalError.
-            log.exception("embedded worker failed on %s event of %s", envelope.get("kind"), envelope.get("cp"))
+            log.exception(
+                "embedded worker failed on %s event of %s", envelope.get("kind"), envelope.get("cp")
+            )
             return
         assert self._on_reply is not None
         await self._on_reply(reply)
@@ -89,7 +90,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = build_parser(prog="levity-embedded")
     args = parser.parse_args(argv)
     config = config_from_args(args)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     bus = LocalBus(django_handler())
     asyncio.run(run(config, bus=bus))
 

@@ -114,7 +114,11 @@ def celery_message(envelope: Inbound) -> tuple[bytes, dict[str, Any], dict[str, 
     so the asyncio gateway can publish it without Celery (whose publishing blocks)."""
     task_id = envelope["id"]
     body = json.dumps(
-        [[], {"envelope": envelope}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}],
+        [
+            [],
+            {"envelope": envelope},
+            {"callbacks": None, "errbacks": None, "chain": None, "chord": None},
+        ],
         separators=(",", ":"),
     ).encode()
     headers = {

@@ -41,12 +41,16 @@ class SecurityError(OCPPError):
 class FormationViolation(OCPPError):
     # OCPP-J 1.6 spells it FormationViolation; the `ocpp` package uses 2.0's FormatViolation.
     code = "FormationViolation"
-    default_description = "Payload for Action is syntactically incorrect or not conform the PDU structure for Action"
+    default_description = (
+        "Payload for Action is syntactically incorrect or not conform the PDU structure for Action"
+    )
 
 
 class PropertyConstraintViolation(OCPPError):
     code = "PropertyConstraintViolation"
-    default_description = "Payload is syntactically correct but at least one field contains an invalid value"
+    default_description = (
+        "Payload is syntactically correct but at least one field contains an invalid value"
+    )
 
 
 class OccurenceConstraintViolation(OCPPError):
@@ -57,7 +61,7 @@ class OccurenceConstraintViolation(OCPPError):
 
 class TypeConstraintViolation(OCPPError):
     code = "TypeConstraintViolation"
-    default_description = "Payload for Action is syntactically correct but at least one of the fields violates data type constraints (e.g. \"somestring\": 12)"
+    default_description = 'Payload for Action is syntactically correct but at least one of the fields violates data type constraints (e.g. "somestring": 12)'
 
 
 class GenericError(OCPPError):

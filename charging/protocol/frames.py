@@ -99,7 +99,9 @@ def parse(text: str | bytes) -> Frame:
     message_type = data[0] if type(data[0]) is int else None
     unique_id = data[1] if len(data) > 1 and isinstance(data[1], str) else None
     if unique_id is not None and not 0 < len(unique_id) <= MAX_UNIQUE_ID_LENGTH:
-        raise _violation(f"unique id must be 1-{MAX_UNIQUE_ID_LENGTH} characters", None, message_type)
+        raise _violation(
+            f"unique id must be 1-{MAX_UNIQUE_ID_LENGTH} characters", None, message_type
+        )
     if message_type not in (MessageType.call, MessageType.call_result, MessageType.call_error):
         raise _violation("unknown message type id", unique_id, message_type)
     if unique_id is None:
@@ -115,7 +117,9 @@ def parse(text: str | bytes) -> Frame:
         return CallResult(unique_id, data[2])
     # Be lenient with chargers' CALLERRORs: description and details are optional in practice.
     if not 3 <= len(data) <= 5 or not isinstance(data[2], str):
-        raise _violation("CALLERROR must be [4, id, code, description, {details}]", unique_id, message_type)
+        raise _violation(
+            "CALLERROR must be [4, id, code, description, {details}]", unique_id, message_type
+        )
     description = data[3] if len(data) > 3 and isinstance(data[3], str) else ""
     details = data[4] if len(data) > 4 and isinstance(data[4], dict) else {}
     return CallError(unique_id, data[2], description, details)

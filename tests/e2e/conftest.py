@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,20 +36,26 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Stack]:
     _require("127.0.0.1", 5672, "RabbitMQ", "rabbitmq-server -detached")
-    _require("127.0.0.1", 5432, "PostgreSQL", "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start")
+    _require(
+        "127.0.0.1",
+        5432,
+        "PostgreSQL",
+        "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+    )
     with django_db_blocker.unblock():
         settings = connection.settings_dict
-        assert settings["ENGINE"].endswith("postgresql"), "end-to-end tests need PostgreSQL (DATABASE_URL)"
+        assert settings["ENGINE"].endswith("postgresql"), (
+            "end-to-end tests need PostgreSQL (DATABASE_URL)"
+        )
         db_url = f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
     tmp = tmp_path_factory.mktemp("e2e")
     env = base_env(DATABASE_URL=db_url)
     with Connection(AMQP_URL) as amqp:
         # Left-overs of an earlier run would be processed against this run's database.
         channel = amqp.default_channel
-        try:
+        # The queue does not exist yet on a fresh broker.
+        with contextlib.suppress(Exception):
             channel.queue_purge("cp.*")
-        except Exception:  # noqa: BLE001 - the queue does not exist yet on a fresh broker
-            pass
     workers = [start_worker(tmp, env)]
     gateway, port = start_gateway(tmp, env)
     yield Stack(gateway, port, workers, env, tmp)

@@ -57,7 +57,12 @@ class Process:
     def start(self) -> Process:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            self.argv, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            self.argv,
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         return self
 
@@ -68,7 +73,9 @@ class Process:
         def seen() -> bool:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                raise AssertionError(f"{self.name} exited with {self.proc.returncode}:\n{self.log()[-4000:]}")
+                raise AssertionError(
+                    f"{self.name} exited with {self.proc.returncode}:\n{self.log()[-4000:]}"
+                )
             return text in self.log()
 
         wait_until(seen, timeout=timeout, interval=0.1, what=f"{text!r} in {self.name} log")
@@ -98,11 +105,24 @@ def base_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def start_gateway(tmp: Path, env: dict[str, str], *, name: str = "gateway", extra: list[str] | None = None) -> tuple[Process, int]:
+def start_gateway(
+    tmp: Path, env: dict[str, str], *, name: str = "gateway", extra: list[str] | None = None
+) -> tuple[Process, int]:
     port = free_port()
     gateway = Process(
         name,
-        [sys.executable, "-m", "gateway", "--host", "127.0.0.1", "--port", str(port), "--ping-interval", "0", *(extra or [])],
+        [
+            sys.executable,
+            "-m",
+            "gateway",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--ping-interval",
+            "0",
+            *(extra or []),
+        ],
         env,
         tmp / f"{name}.log",
     ).start()
@@ -110,13 +130,30 @@ def start_gateway(tmp: Path, env: dict[str, str], *, name: str = "gateway", extr
     return gateway, port
 
 
-def start_worker(tmp: Path, env: dict[str, str], *, name: str = "worker", concurrency: int = 2) -> Process:
+def start_worker(
+    tmp: Path, env: dict[str, str], *, name: str = "worker", concurrency: int = 2
+) -> Process:
     worker = Process(
         name,
         [
-            sys.executable, "-m", "celery", "-A", "celery_app", "worker", "-Q", "cp.*",
-            "-c", str(concurrency), "-P", "prefork", "-n", f"{name}-{os.getpid()}@%h",
-            "--without-gossip", "--without-mingle", "-l", "info",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "celery_app",
+            "worker",
+            "-Q",
+            "cp.*",
+            "-c",
+            str(concurrency),
+            "-P",
+            "prefork",
+            "-n",
+            f"{name}-{os.getpid()}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "info",
         ],
         env,
         tmp / f"{name}.log",
@@ -143,7 +180,9 @@ class SimulatedChargePoint(ChargePoint):
 
     @on(Action.remote_start_transaction)
     def on_remote_start(self, id_tag: str, connector_id: int | None = None, **extra: Any):
-        self.remote_starts.append({"id_tag": id_tag, "connector_id": connector_id, "at": time.monotonic()})
+        self.remote_starts.append(
+            {"id_tag": id_tag, "connector_id": connector_id, "at": time.monotonic()}
+        )
         return call_result.RemoteStartTransaction(status=self.remote_start_status)
 
 
@@ -155,7 +194,9 @@ class Charger:
 
 
 @contextlib.asynccontextmanager
-async def charger(port: int, cp_id: str, *, path: str = "ocpp", subprotocol: bool = True) -> AsyncIterator[SimulatedChargePoint]:
+async def charger(
+    port: int, cp_id: str, *, path: str = "ocpp", subprotocol: bool = True
+) -> AsyncIterator[SimulatedChargePoint]:
     ws = await websockets.connect(
         f"ws://127.0.0.1:{port}/{path}/{cp_id}",
         subprotocols=["ocpp1.6"] if subprotocol else None,
@@ -173,10 +214,10 @@ async def charger(port: int, cp_id: str, *, path: str = "ocpp", subprotocol: boo
         await ws.close()
 
 
-async def raw_exchange(ws: Any, text: str, *, timeout: float = 15) -> list[Any]:
+async def raw_exchange(ws: Any, text: str, *, wait: float = 15) -> list[Any]:
     """Send one frame and return the decoded answer."""
     await ws.send(text)
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    return json.loads(await asyncio.wait_for(ws.recv(), wait))
 
 
 @contextlib.asynccontextmanager

@@ -23,12 +23,43 @@ def test_bad_frames_are_answered_with_1_6_codes_and_the_connection_stays(stack):
             await ws.send('{"not": "a frame"}')
             answers = {
                 "short": await raw_exchange(ws, json.dumps([2, "bad-1", "Heartbeat"])),
-                "missing": await raw_exchange(ws, json.dumps([2, "bad-2", "BootNotification", {"chargePointVendor": "x"}])),
-                "type": await raw_exchange(ws, json.dumps([2, "bad-3", "StartTransaction", {"connectorId": "one", "idTag": "A", "meterStart": 0, "timestamp": "2026-01-01T00:00:00Z"}])),
-                "extra": await raw_exchange(ws, json.dumps([2, "bad-4", "Heartbeat", {"surprise": 1}])),
-                "value": await raw_exchange(ws, json.dumps([2, "bad-5", "StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Exploded"}])),
+                "missing": await raw_exchange(
+                    ws, json.dumps([2, "bad-2", "BootNotification", {"chargePointVendor": "x"}])
+                ),
+                "type": await raw_exchange(
+                    ws,
+                    json.dumps(
+                        [
+                            2,
+                            "bad-3",
+                            "StartTransaction",
+                            {
+                                "connectorId": "one",
+                                "idTag": "A",
+                                "meterStart": 0,
+                                "timestamp": "2026-01-01T00:00:00Z",
+                            },
+                        ]
+                    ),
+                ),
+                "extra": await raw_exchange(
+                    ws, json.dumps([2, "bad-4", "Heartbeat", {"surprise": 1}])
+                ),
+                "value": await raw_exchange(
+                    ws,
+                    json.dumps(
+                        [
+                            2,
+                            "bad-5",
+                            "StatusNotification",
+                            {"connectorId": 1, "errorCode": "NoError", "status": "Exploded"},
+                        ]
+                    ),
+                ),
                 "unknown": await raw_exchange(ws, json.dumps([2, "bad-6", "MakeCoffee", {}])),
-                "wrong_direction": await raw_exchange(ws, json.dumps([2, "bad-7", "Reset", {"type": "Hard"}])),
+                "wrong_direction": await raw_exchange(
+                    ws, json.dumps([2, "bad-7", "Reset", {"type": "Hard"}])
+                ),
             }
             # A CALLERROR and an unknown CALLRESULT from the charger: recorded, never answered.
             await ws.send(json.dumps([4, "nobody-asked", "InternalError", "oops", {}]))
@@ -68,7 +99,10 @@ def test_pipelined_meter_values_are_stored_in_send_order_while_another_charger_i
 
     async def other():
         async with raw_charger(stack.port, "E2E-OTHER") as ws:
-            return [await raw_exchange(ws, json.dumps([2, f"hb-{n}", "Heartbeat", {}])) for n in range(10)]
+            return [
+                await raw_exchange(ws, json.dumps([2, f"hb-{n}", "Heartbeat", {}]))
+                for n in range(10)
+            ]
 
     async def both():
         return await asyncio.gather(pipelined(), other())
@@ -78,5 +112,9 @@ def test_pipelined_meter_values_are_stored_in_send_order_while_another_charger_i
     assert [a[1] for a in other_answers] == [f"hb-{n}" for n in range(10)]
     from charging.models import MeterValue
 
-    stored = list(MeterValue.objects.filter(charge_point_id="E2E-PIPE").order_by("id").values_list("value", flat=True))
+    stored = list(
+        MeterValue.objects.filter(charge_point_id="E2E-PIPE")
+        .order_by("id")
+        .values_list("value", flat=True)
+    )
     assert stored == [str(n) for n in range(count)]

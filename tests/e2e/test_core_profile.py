@@ -25,15 +25,33 @@ def test_full_session_is_answered_and_stored(stack):
 
     async def session():
         async with charger(stack.port, "E2E-SESSION") as cp:
-            boot = await cp.call(call.BootNotification(charge_point_vendor="Levity", charge_point_model="Sim-1", firmware_version="1.2.3"))
+            boot = await cp.call(
+                call.BootNotification(
+                    charge_point_vendor="Levity",
+                    charge_point_model="Sim-1",
+                    firmware_version="1.2.3",
+                )
+            )
             heartbeat = await cp.call(call.Heartbeat())
             statuses = [
-                await cp.call(call.StatusNotification(connector_id=n, error_code="NoError", status="Available"))
+                await cp.call(
+                    call.StatusNotification(
+                        connector_id=n, error_code="NoError", status="Available"
+                    )
+                )
                 for n in (0, 1)
             ]
-            faulted = await cp.call(call.StatusNotification(connector_id=2, error_code="GroundFailure", status="Faulted"))
+            faulted = await cp.call(
+                call.StatusNotification(
+                    connector_id=2, error_code="GroundFailure", status="Faulted"
+                )
+            )
             authorize = await cp.call(call.Authorize(id_tag="TAG-1"))
-            start = await cp.call(call.StartTransaction(connector_id=1, id_tag="TAG-1", meter_start=1000, timestamp=iso(started)))
+            start = await cp.call(
+                call.StartTransaction(
+                    connector_id=1, id_tag="TAG-1", meter_start=1000, timestamp=iso(started)
+                )
+            )
             meter = await cp.call(
                 call.MeterValues(
                     connector_id=1,
@@ -42,7 +60,11 @@ def test_full_session_is_answered_and_stored(stack):
                         {
                             "timestamp": iso(started + timedelta(minutes=1)),
                             "sampledValue": [
-                                {"value": "1500", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                                {
+                                    "value": "1500",
+                                    "measurand": "Energy.Active.Import.Register",
+                                    "unit": "Wh",
+                                },
                                 {"value": "7.2", "measurand": "Power.Active.Import", "unit": "kW"},
                             ],
                         }
@@ -50,7 +72,11 @@ def test_full_session_is_answered_and_stored(stack):
                 )
             )
             stop = await cp.call(
-                call.StopTransaction(meter_stop=2500, timestamp=iso(started + timedelta(minutes=5)), transaction_id=start.transaction_id)
+                call.StopTransaction(
+                    meter_stop=2500,
+                    timestamp=iso(started + timedelta(minutes=5)),
+                    transaction_id=start.transaction_id,
+                )
             )
             return boot, heartbeat, statuses, faulted, authorize, start, meter, stop
 
@@ -72,7 +98,9 @@ def test_full_session_is_answered_and_stored(stack):
     transaction = Transaction.objects.get(pk=start.transaction_id)
     assert (transaction.meter_start, transaction.meter_stop) == (1000, 2500)
     assert transaction.started_at == started  # charger time kept…
-    assert transaction.start_received_at.year >= 2026 and transaction.start_received_at != started  # …and ours
+    assert (
+        transaction.start_received_at.year >= 2026 and transaction.start_received_at != started
+    )  # …and ours
     assert transaction.stop_reason == "Local"  # spec default when the charger sends none
     assert transaction.stopped_at == started + timedelta(minutes=5)
     samples = MeterValue.objects.filter(transaction=transaction).order_by("id")
@@ -88,8 +116,12 @@ def test_full_session_is_answered_and_stored(stack):
 def test_auto_remote_start_fires_for_a_connector_going_preparing(stack):
     async def scenario():
         async with charger(stack.port, "E2E-AUTOSTART", subprotocol=False) as cp:
-            await cp.call(call.BootNotification(charge_point_vendor="Grizzl-E", charge_point_model="Smart"))
-            await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Preparing"))
+            await cp.call(
+                call.BootNotification(charge_point_vendor="Grizzl-E", charge_point_model="Smart")
+            )
+            await cp.call(
+                call.StatusNotification(connector_id=1, error_code="NoError", status="Preparing")
+            )
             for _ in range(100):  # the CALL comes after OCPP_AUTO_REMOTE_START_DELAY (0.2 s here)
                 if cp.remote_starts:
                     break
@@ -102,7 +134,9 @@ def test_auto_remote_start_fires_for_a_connector_going_preparing(stack):
     from charging.models import OutboundCall
 
     outbound = wait_until(
-        lambda: OutboundCall.objects.filter(charge_point_id="E2E-AUTOSTART", status="answered").first(),
+        lambda: OutboundCall.objects.filter(
+            charge_point_id="E2E-AUTOSTART", status="answered"
+        ).first(),
         timeout=10,
         what="the RemoteStartTransaction answer to be recorded",
     )
@@ -113,15 +147,28 @@ def test_auto_remote_start_fires_for_a_connector_going_preparing(stack):
 def test_orphaned_transaction_is_closed_by_the_next_start(stack):
     async def scenario():
         async with charger(stack.port, "E2E-ORPHAN") as cp:
-            first = await cp.call(call.StartTransaction(connector_id=1, id_tag="A", meter_start=100, timestamp="2026-01-01T10:00:00Z"))
+            first = await cp.call(
+                call.StartTransaction(
+                    connector_id=1, id_tag="A", meter_start=100, timestamp="2026-01-01T10:00:00Z"
+                )
+            )
             await cp.call(
                 call.MeterValues(
                     connector_id=1,
                     transaction_id=first.transaction_id,
-                    meter_value=[{"timestamp": "2026-01-01T10:30:00Z", "sampledValue": [{"value": "2.5", "unit": "kWh"}]}],
+                    meter_value=[
+                        {
+                            "timestamp": "2026-01-01T10:30:00Z",
+                            "sampledValue": [{"value": "2.5", "unit": "kWh"}],
+                        }
+                    ],
                 )
             )
-            second = await cp.call(call.StartTransaction(connector_id=1, id_tag="B", meter_start=3000, timestamp="2026-01-01T11:00:00Z"))
+            second = await cp.call(
+                call.StartTransaction(
+                    connector_id=1, id_tag="B", meter_start=3000, timestamp="2026-01-01T11:00:00Z"
+                )
+            )
             return first, second
 
     first, second = asyncio.run(scenario())
@@ -133,7 +180,14 @@ def test_orphaned_transaction_is_closed_by_the_next_start(stack):
 
 
 def test_replayed_unique_id_gets_the_same_answer_without_a_second_effect(stack):
-    frame = json.dumps([2, "replay-1", "StartTransaction", {"connectorId": 1, "idTag": "R", "meterStart": 5, "timestamp": "2026-01-01T00:00:00Z"}])
+    frame = json.dumps(
+        [
+            2,
+            "replay-1",
+            "StartTransaction",
+            {"connectorId": 1, "idTag": "R", "meterStart": 5, "timestamp": "2026-01-01T00:00:00Z"},
+        ]
+    )
 
     async def scenario():
         async with raw_charger(stack.port, "E2E-REPLAY") as ws:

@@ -14,7 +14,18 @@ class Command(BaseCommand):
         parser.add_argument("-l", "--loglevel", default="info")
 
     def handle(self, *args, concurrency=None, loglevel="info", **options):
-        argv = [sys.executable, "-m", "celery", "-A", "celery_app", "worker", "-Q", "cp.*", "-l", loglevel]
+        argv = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "celery_app",
+            "worker",
+            "-Q",
+            "cp.*",
+            "-l",
+            loglevel,
+        ]
         if concurrency:
             argv += ["-c", str(concurrency)]
         # Replace this process: signals (SIGTERM from a supervisor) go straight to Celery.

@@ -1,0 +1,80 @@
+"""The middleware contract: a context per inbound CALL, and a base class to wrap a handler."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from charging.protocol import Call, MessageType, OCPPError
+from charging.protocol.validation import validate_payload
+
+if TYPE_CHECKING:
+    from charging.models import ChargePoint, Message, OutboundCall
+
+# Models and services are imported inside functions throughout this package, so that a settings
+# module may import middleware classes for OCPP_MIDDLEWARE before Django's apps are loaded.
+
+Payload = dict[str, Any]
+Handler = Callable[["MessageContext"], Payload]
+
+
+@dataclass
+class MessageContext:
+    """What one inbound CALL's middleware chain works on; per-message state lives here."""
+
+    charge_point: ChargePoint  # locked (select_for_update) for the whole event
+    call: Call
+    received_at: datetime
+    envelope: dict[str, Any]
+    message: Message | None = None  # the stored inbound CALL
+    calls: list[OutboundCall] = field(default_factory=list)
+
+    def send_call(
+        self,
+        action: str,
+        payload: Payload,
+        *,
+        delay: float = 0.0,
+        callback: str = "",
+        requested_by: str = "",
+    ) -> OutboundCall:
+        """Record a CALL to the charge point; it goes out with the reply to this message.
+
+        `callback` is the dotted path of `def f(*, call: OutboundCall) -> None`, run when the
+        charger answers, the call times out or the connection closes first.
+        """
+        try:
+            validate_payload(MessageType.call, action, payload)
+        except OCPPError as error:
+            # Our own bug, not the charger's: dispatch answers it as InternalError.
+            raise ValueError(f"invalid {action} payload: {error.details or error}") from error
+        from charging import services
+
+        call = services.outbound_call_create(
+            charge_point=self.charge_point,
+            action=action,
+            payload=payload,
+            delay=delay,
+            callback=callback,
+            requested_by=requested_by or f"{self.call.action} {self.call.unique_id}",
+            connection_id=self.envelope.get("conn", ""),
+            source_message=self.message,
+        )
+        self.calls.append(call)
+        return call
+
+
+class Middleware:
+    """Django-style middleware: built once around the next handler, called once per CALL.
+
+    Return a response payload to answer the CALL, or `self.get_response(context)` to pass it on.
+    Raise an `OCPPError` to answer a CALLERROR with its code. Keep no per-message state on self.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, context: MessageContext) -> Payload:
+        return self.get_response(context)

@@ -1,0 +1,125 @@
+"""Handlers of the Core profile's charge point → central system CALLs that need no transaction."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from charging import conf
+from charging.clock import format_ocpp_time, parse_charger_time
+from charging.protocol.errors import PropertyConstraintViolation
+
+from .base import MessageContext, Middleware, Payload
+
+_MAX_INT32 = 2**31 - 1
+
+
+def connector_id_of(payload: Payload, *, minimum: int = 0) -> int:
+    """A payload's connectorId; the schema allows negative ids, the spec does not."""
+    value = payload["connectorId"]
+    if not minimum <= value <= _MAX_INT32:
+        raise PropertyConstraintViolation(
+            details={"cause": f"connectorId: {value} is out of range"}
+        )
+    return value
+
+
+class AuthorizeMiddleware(Middleware):
+    """Authorize.req → idTagInfo (OCPP 1.6 §4.1)."""
+
+    def __call__(self, context: MessageContext) -> Payload:
+        from charging import services
+
+        return {"idTagInfo": services.id_tag_authorize(id_tag=context.call.payload["idTag"])}
+
+
+class BootNotificationMiddleware(Middleware):
+    """BootNotification.req → Accepted, with our clock and the heartbeat interval (§4.2)."""
+
+    def __call__(self, context: MessageContext) -> Payload:
+        from charging import services
+
+        payload = context.call.payload
+        services.charge_point_boot(
+            charge_point=context.charge_point,
+            vendor=payload["chargePointVendor"],
+            model=payload["chargePointModel"],
+            serial_number=payload.get("chargePointSerialNumber", ""),
+            charge_box_serial_number=payload.get("chargeBoxSerialNumber", ""),
+            firmware_version=payload.get("firmwareVersion", ""),
+            iccid=payload.get("iccid", ""),
+            imsi=payload.get("imsi", ""),
+            meter_type=payload.get("meterType", ""),
+            meter_serial_number=payload.get("meterSerialNumber", ""),
+            at=context.received_at,
+        )
+        return {
+            "status": context.charge_point.registration_status,
+            "currentTime": format_ocpp_time(timezone.now()),
+            "interval": int(conf.get("OCPP_HEARTBEAT_INTERVAL")),
+        }
+
+
+class DataTransferMiddleware(Middleware):
+    """DataTransfer.req → UnknownVendorId (§4.3): put a middleware before it to handle yours."""
+
+    def __call__(self, context: MessageContext) -> Payload:
+        return {"status": "UnknownVendorId"}
+
+
+class DiagnosticsStatusNotificationMiddleware(Middleware):
+    """DiagnosticsStatusNotification.req → stored on the charge point (§4.4)."""
+
+    def __call__(self, context: MessageContext) -> Payload:
+        from charging import services
+
+        services.charge_point_diagnostics_status(
+            charge_point=context.charge_point,
+            status=context.call.payload["status"],
+            at=context.received_at,
+        )
+        return {}
+
+
+class FirmwareStatusNotificationMiddleware(Middleware):
+    """FirmwareStatusNotification.req → stored on the charge point (§4.5)."""
+
+    def __call__(self, context: MessageContext) -> Payload:
+        from charging import services
+
+        services.charge_point_firmware_status(
+            charge_point=context.charge_point,
+            status=context.call.payload["status"],
+            at=context.received_at,
+        )
+        return {}
+
+
+class HeartbeatMiddleware(Middleware):
+    """Heartbeat.req → our clock (§4.6)."""
+
+    def __call__(self, context: MessageContext) -> Payload:
+        from charging import services
+
+        services.charge_point_heartbeat(charge_point=context.charge_point, at=context.received_at)
+        return {"currentTime": format_ocpp_time(timezone.now())}
+
+
+class StatusNotificationMiddleware(Middleware):
+    """StatusNotification.req → stored per connector, 0 included, whatever the status (§4.9)."""
+
+    def __call__(self, context: MessageContext) -> Payload:
+        from charging import services
+
+        payload = context.call.payload
+        services.connector_status_update(
+            charge_point=context.charge_point,
+            connector_id=connector_id_of(payload),
+            status=payload["status"],
+            error_code=payload["errorCode"],
+            info=payload.get("info", ""),
+            vendor_id=payload.get("vendorId", ""),
+            vendor_error_code=payload.get("vendorErrorCode", ""),
+            timestamp=parse_charger_time(payload.get("timestamp")),
+            received_at=context.received_at,
+        )
+        return {}

@@ -1,0 +1,334 @@
+"""Storage of charge points, connectors, id tags, transactions, meter values and OCPP frames."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class RegistrationStatus(models.TextChoices):
+    ACCEPTED = "Accepted"
+    PENDING = "Pending"
+    REJECTED = "Rejected"
+
+
+class ChargePoint(models.Model):
+    """A charge point, identified by the last path segment of its websocket URL."""
+
+    id = models.CharField(primary_key=True, max_length=48)
+
+    # BootNotification.req fields (OCPP 1.6 §4.2), as the charger last reported them.
+    vendor = models.CharField(max_length=20, blank=True, default="")
+    model = models.CharField(max_length=20, blank=True, default="")
+    serial_number = models.CharField(max_length=25, blank=True, default="")
+    charge_box_serial_number = models.CharField(max_length=25, blank=True, default="")
+    firmware_version = models.CharField(max_length=50, blank=True, default="")
+    iccid = models.CharField(max_length=20, blank=True, default="")
+    imsi = models.CharField(max_length=20, blank=True, default="")
+    meter_type = models.CharField(max_length=25, blank=True, default="")
+    meter_serial_number = models.CharField(max_length=25, blank=True, default="")
+    registration_status = models.CharField(
+        max_length=16, choices=RegistrationStatus.choices, blank=True, default=""
+    )
+
+    # Connection state, written from the gateway's connect/disconnect events.
+    connected = models.BooleanField(default=False)
+    connection_id = models.CharField(max_length=64, blank=True, default="")
+    gateway_id = models.CharField(max_length=255, blank=True, default="")
+    reply_to = models.CharField(max_length=255, blank=True, default="")
+    last_connect_at = models.DateTimeField(null=True, blank=True)
+    last_disconnect_at = models.DateTimeField(null=True, blank=True)
+    last_boot_at = models.DateTimeField(null=True, blank=True)
+    last_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+
+    diagnostics_status = models.CharField(max_length=32, blank=True, default="")
+    diagnostics_status_at = models.DateTimeField(null=True, blank=True)
+    firmware_status = models.CharField(max_length=32, blank=True, default="")
+    firmware_status_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class Connector(models.Model):
+    """A connector of a charge point; connector 0 is the charge point as a whole (OCPP 1.6 §4.9)."""
+
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="connectors"
+    )
+    connector_id = models.PositiveIntegerField()
+    status = models.CharField(max_length=32, blank=True, default="")
+    error_code = models.CharField(max_length=32, blank=True, default="")
+    info = models.CharField(max_length=50, blank=True, default="")
+    vendor_id = models.CharField(max_length=255, blank=True, default="")
+    vendor_error_code = models.CharField(max_length=50, blank=True, default="")
+    timestamp = models.DateTimeField(null=True, blank=True, help_text="Charger's clock")
+    status_updated_at = models.DateTimeField(null=True, blank=True, help_text="Server's clock")
+    # Outcome of the last automatic RemoteStartTransaction (see AutoRemoteStartMiddleware).
+    remote_start_status = models.CharField(max_length=32, blank=True, default="")
+    remote_start_status_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["charge_point_id", "connector_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["charge_point", "connector_id"], name="charging_connector_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.charge_point_id}/{self.connector_id}"
+
+
+class IdTagStatus(models.TextChoices):
+    ACCEPTED = "Accepted"
+    BLOCKED = "Blocked"
+    EXPIRED = "Expired"
+    INVALID = "Invalid"
+
+
+class IdTag(models.Model):
+    """An identifier (RFID card, app token) that may start transactions (OCPP 1.6 IdToken type)."""
+
+    id_tag = models.CharField(max_length=20, unique=True)
+    status = models.CharField(
+        max_length=16, choices=IdTagStatus.choices, default=IdTagStatus.ACCEPTED
+    )
+    expiry_date = models.DateTimeField(null=True, blank=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id_tag"]
+        verbose_name = "id tag"
+        constraints = [
+            # IdToken is case insensitive (OCPP 1.6 IdToken type).
+            models.UniqueConstraint(Lower("id_tag"), name="charging_idtag_id_tag_ci_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.id_tag
+
+
+class Transaction(models.Model):
+    """A charging session; its integer primary key is the OCPP transactionId."""
+
+    id = models.AutoField(primary_key=True)
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="transactions"
+    )
+    connector_id = models.PositiveIntegerField()
+    id_tag = models.CharField(max_length=20)
+    id_tag_status = models.CharField(max_length=16, blank=True, default="")
+    reservation_id = models.IntegerField(null=True, blank=True)
+    meter_start = models.BigIntegerField(help_text="Wh")
+    meter_stop = models.BigIntegerField(null=True, blank=True, help_text="Wh")
+    started_at = models.DateTimeField(null=True, blank=True, help_text="Charger's clock")
+    start_received_at = models.DateTimeField(default=timezone.now, help_text="Server's clock")
+    stopped_at = models.DateTimeField(null=True, blank=True, help_text="Charger's clock")
+    stop_received_at = models.DateTimeField(null=True, blank=True, help_text="Server's clock")
+    stop_reason = models.CharField(max_length=32, blank=True, default="")
+    stop_id_tag = models.CharField(max_length=20, blank=True, default="")
+    closed_as_orphan = models.BooleanField(
+        default=False, help_text="Stopped by the server because a newer one started"
+    )
+    notes = models.TextField(blank=True, default="", help_text="Anomalies seen")
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["charge_point", "connector_id"], name="charging_tx_cp_connector"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.charge_point_id}/{self.connector_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.stop_received_at is None
+
+
+class Direction(models.TextChoices):
+    IN = "in", "charge point → central system"
+    OUT = "out", "central system → charge point"
+
+
+class MessageTypeChoice(models.IntegerChoices):
+    CALL = 2
+    CALL_RESULT = 3
+    CALL_ERROR = 4
+
+
+class Message(models.Model):
+    """One OCPP-J frame, in either direction, as received or sent."""
+
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    message_type = models.PositiveSmallIntegerField(
+        choices=MessageTypeChoice.choices, null=True, blank=True
+    )
+    unique_id = models.CharField(max_length=64, blank=True, default="")
+    action = models.CharField(max_length=64, blank=True, default="")
+    payload = models.JSONField(null=True, blank=True)
+    # Always the exact text of outbound frames (a redelivered event replays the same bytes);
+    # for inbound frames only when they could not be parsed.
+    raw = models.TextField(blank=True, default="")
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    error_description = models.TextField(blank=True, default="")
+    error_details = models.JSONField(null=True, blank=True)
+    answer_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="answers"
+    )
+    # The inbound envelope id: the processed-frame key that makes redeliveries harmless.
+    frame_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    connection_id = models.CharField(max_length=64, blank=True, default="")
+    note = models.TextField(blank=True, default="")
+    received_at = models.DateTimeField(null=True, blank=True, help_text="Gateway's clock")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["charge_point", "direction", "unique_id"], name="charging_msg_cp_dir_uid"
+            ),
+            # The latest inbound CALL of a charge point (a charger's repeat is compared to it).
+            models.Index(
+                fields=["charge_point", "direction", "-id"], name="charging_msg_cp_dir_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.message_type} {self.unique_id} {self.action}"
+
+
+class MeterValue(models.Model):
+    """One sampledValue of a MeterValues.req or of StopTransaction.req transactionData."""
+
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="meter_values"
+    )
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.CASCADE, null=True, blank=True, related_name="meter_values"
+    )
+    # The transactionId the charger sent when it matched no transaction of ours.
+    reported_transaction_id = models.BigIntegerField(null=True, blank=True)
+    connector_id = models.PositiveIntegerField()
+    timestamp = models.DateTimeField(null=True, blank=True, help_text="Charger's clock")
+    received_at = models.DateTimeField(default=timezone.now, help_text="Server's clock")
+    value = models.TextField(help_text="As sent")
+    numeric_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    context = models.CharField(max_length=32)
+    format = models.CharField(max_length=16)
+    measurand = models.CharField(max_length=48)
+    phase = models.CharField(max_length=8, blank=True, default="")
+    location = models.CharField(max_length=16)
+    unit = models.CharField(max_length=16)
+    source_message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="meter_values"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["transaction", "measurand"], name="charging_mv_tx_measurand"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measurand} {self.value} {self.unit}"
+
+
+class ConnectionEvent(models.Model):
+    """A websocket of a charge point was accepted or closed by a gateway."""
+
+    class Kind(models.TextChoices):
+        CONNECT = "connect"
+        DISCONNECT = "disconnect"
+
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="connection_events"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    gateway_id = models.CharField(max_length=255, blank=True, default="")
+    connection_id = models.CharField(max_length=64, blank=True, default="")
+    remote = models.CharField(max_length=255, blank=True, default="")
+    subprotocol = models.CharField(max_length=64, blank=True, default="")
+    close_code = models.IntegerField(null=True, blank=True)
+    reason = models.TextField(blank=True, default="")
+    frame_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    at = models.DateTimeField(default=timezone.now, help_text="Gateway's clock")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.charge_point_id} {self.connection_id}"
+
+
+class OutboundCallStatus(models.TextChoices):
+    QUEUED = "queued"
+    SENT = "sent"  # handed to the gateway
+    ANSWERED = "answered"
+    CALL_ERROR = "call_error"
+    TIMEOUT = "timeout"
+    OFFLINE = "offline"  # the connection closed before an answer came
+
+
+PENDING_CALL_STATUSES = (OutboundCallStatus.QUEUED, OutboundCallStatus.SENT)
+
+
+class OutboundCall(models.Model):
+    """A CALL the central system sends to a charge point, and what became of it."""
+
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="outbound_calls"
+    )
+    unique_id = models.CharField(max_length=36, unique=True)
+    action = models.CharField(max_length=64)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=16, choices=OutboundCallStatus.choices, default=OutboundCallStatus.QUEUED
+    )
+    response = models.JSONField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    error_description = models.TextField(blank=True, default="")
+    # Dotted path of `def callback(*, call: OutboundCall) -> None`, run when the call completes.
+    callback = models.CharField(max_length=255, blank=True, default="")
+    requested_by = models.CharField(max_length=255, blank=True, default="")
+    connection_id = models.CharField(max_length=64, blank=True, default="")
+    delay = models.FloatField(default=0.0, help_text="Seconds before the gateway queues it")
+    timeout = models.FloatField(default=30.0, help_text="Seconds to wait for the answer")
+    # The inbound frame whose handling requested this call (replayed with its answer).
+    source_message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="triggered_calls"
+    )
+    # The CALL frame as handed to the gateway.
+    message = models.OneToOneField(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="outbound_call"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["charge_point", "status"], name="charging_call_cp_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.unique_id} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in PENDING_CALL_STATUSES

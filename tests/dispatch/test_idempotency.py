@@ -1,0 +1,125 @@
+"""Redelivered events and repeated unique ids get the stored answer and no second effect."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import OperationalError
+
+from charging import dispatch
+from charging.dispatch import handle_inbound
+from charging.models import ConnectionEvent, Message, OutboundCall, Transaction
+from tests.factories import call, event, sent, start_payload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_redelivered_frame_replays_its_answer_without_a_second_effect():
+    envelope = call("s1", "StartTransaction", start_payload())
+    first = handle_inbound(envelope)
+    second = handle_inbound(envelope)
+    assert second == first
+    assert Transaction.objects.count() == 1
+    assert Message.objects.filter(direction="in").count() == 1
+
+
+def test_a_redelivered_frame_replays_its_pending_calls_only():
+    envelope = call(
+        "p1",
+        "StatusNotification",
+        {"connectorId": 1, "errorCode": "NoError", "status": "Preparing"},
+    )
+    first = handle_inbound(envelope)
+    assert len(first["calls"]) == 1
+    assert handle_inbound(envelope)["calls"] == first["calls"]
+    assert OutboundCall.objects.count() == 1
+    OutboundCall.objects.update(status="answered")
+    assert handle_inbound(envelope)["calls"] == []  # already answered: not sent twice
+
+
+def test_a_redelivered_unanswerable_frame_replays_no_answer():
+    envelope = event("frame", text="garbage")
+    assert handle_inbound(envelope)["send"] is None
+    assert handle_inbound(envelope)["send"] is None
+    assert Message.objects.count() == 1
+
+
+def test_a_redelivered_connect_is_recorded_once():
+    envelope = event("connect", remote="1.2.3.4", subprotocol="ocpp1.6")
+    handle_inbound(envelope)
+    handle_inbound(envelope)
+    assert ConnectionEvent.objects.count() == 1
+
+
+def test_a_repeated_unique_id_gets_the_same_answer_and_is_recorded():
+    first = handle_inbound(call("r1", "StartTransaction", start_payload()))
+    again = handle_inbound(call("r1", "StartTransaction", start_payload()))
+    assert again["send"] == first["send"]
+    assert Transaction.objects.count() == 1
+    repeat = Message.objects.filter(direction="in", unique_id="r1").order_by("id").last()
+    assert "repeat of message" in repeat.note
+    assert repeat.answers.get().raw == first["send"]
+
+
+def test_a_reused_unique_id_with_another_payload_is_processed():
+    first = sent(handle_inbound(call("r1", "StartTransaction", start_payload())))
+    other = sent(handle_inbound(call("r1", "StartTransaction", start_payload(connectorId=2))))
+    assert other[2]["transactionId"] != first[2]["transactionId"]
+    assert Transaction.objects.count() == 2
+
+
+def test_a_unique_id_reused_after_other_calls_is_processed():
+    # Chargers that restart their counter reuse ids: only a direct repeat is a retry (§4.1.1).
+    status = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
+    handle_inbound(call("1", "StatusNotification", status))
+    handle_inbound(call("2", "StatusNotification", {**status, "status": "Charging"}))
+    handle_inbound(call("1", "StatusNotification", status))
+    from charging.models import Connector
+
+    assert Connector.objects.get(connector_id=1).status == "Available"
+    assert not Message.objects.exclude(note="").exists()
+
+
+def test_a_repeated_heartbeat_is_answered_afresh():
+    handle_inbound(call("h", "Heartbeat", {}))
+    handle_inbound(call("h", "Heartbeat", {}))
+    assert not Message.objects.exclude(note="").exists()
+    assert Message.objects.filter(direction="out").count() == 2
+
+
+def test_a_repeat_of_a_call_error_is_processed_again():
+    bad = {"connectorId": -1, "errorCode": "NoError", "status": "Available"}
+    first = sent(handle_inbound(call("e1", "StatusNotification", bad)))
+    second = sent(handle_inbound(call("e1", "StatusNotification", bad)))
+    assert first[0] == second[0] == 4
+    assert not Message.objects.exclude(note="").exists()
+
+
+def test_transient_database_errors_are_retried_in_process(monkeypatch):
+    real = dispatch._handle
+    attempts = []
+
+    def flaky(envelope):
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(envelope)
+
+    monkeypatch.setattr(dispatch, "_handle", flaky)
+    monkeypatch.setattr(dispatch.time, "sleep", lambda seconds: None)
+    reply = handle_inbound(call("h1", "Heartbeat", {}))
+    assert len(attempts) == 3
+    assert sent(reply)[:2] == [3, "h1"]
+
+
+def test_when_the_database_stays_down_a_call_still_gets_an_internal_error(monkeypatch, settings):
+    settings.OCPP_DB_RETRY_SECONDS = 0.2
+
+    def down(envelope):
+        raise OperationalError("could not connect")
+
+    monkeypatch.setattr(dispatch, "_handle", down)
+    reply = handle_inbound(call("h1", "Heartbeat", {}))
+    answer = sent(reply)
+    assert answer[:3] == [4, "h1", "InternalError"]
+    assert "connect" not in answer[3]
+    assert handle_inbound(event("connect"))["send"] is None
