@@ -115,6 +115,8 @@ class Gateway:
             "status": "ok",
             "gateway": self.config.gateway_id,
             "connections": len(self.connections),
+            # Closed connections whose last events are still on their way to the workers.
+            "draining": sum(1 for task in self._forwarders if not task.done()),
         }
         response = connection.respond(HTTPStatus.OK, json.dumps(body) + "\n")
         del response.headers["Content-Type"]

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from kombu import Connection
 
-from .harness import AMQP_URL, Process, base_env, start_gateway, start_worker
+from .harness import AMQP_URL, Process, base_env, health, start_gateway, start_worker, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -66,5 +66,17 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Stac
 
 @pytest.fixture
 def e2e_db(stack, transactional_db):
-    """Tests read what the worker committed: a transactional database, flushed after each test."""
-    return stack
+    """Tests read what the worker committed: a transactional database, flushed after each test.
+
+    The flush waits until the gateway has delivered every event (the last `disconnect`s are
+    processed after the test's sockets close): truncating under a busy worker deadlocks.
+    """
+    yield stack
+    wait_until(
+        lambda: _quiet(stack.port), timeout=30, what="the gateway to deliver its last events"
+    )
+
+
+def _quiet(port: int) -> bool:
+    state = health(port)
+    return bool(state) and state["connections"] == 0 and state["draining"] == 0

@@ -17,7 +17,12 @@ def test_health_reports_gateway_and_connections() -> None:
             status, headers, body = await http_get(url, "/health")
             assert status == 200
             assert headers["content-type"] == "application/json"
-            assert json.loads(body) == {"status": "ok", "gateway": "test-gw", "connections": 0}
+            assert json.loads(body) == {
+                "status": "ok",
+                "gateway": "test-gw",
+                "connections": 0,
+                "draining": 0,
+            }
             async with connect(f"{url}/ocpp/CP-1", subprotocols=OCPP16):
                 _, _, body = await http_get(url, "/health")
                 assert json.loads(body)["connections"] == 1
