@@ -16,8 +16,17 @@ from .harness import ROOT, Process, charger, free_port, health, wait_until
 
 pytestmark = pytest.mark.e2e
 
+SQL_PROBE = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+vendor, = db.execute("select vendor from charging_chargepoint where id = 'UP-1'").fetchone()
+start, stop, reason = db.execute("select meter_start, meter_stop, stop_reason from charging_transaction").fetchone()
+samples, = db.execute("select count(*) from charging_metervalue").fetchone()
+print(vendor, start, stop, reason, samples)
+"""
 
-def test_levity_up_on_embedded_defaults_serves_a_boot_notification(tmp_path):
+
+def test_levity_up_on_embedded_defaults_serves_a_whole_session(tmp_path):
     env = {
         k: v
         for k, v in os.environ.items()
@@ -36,13 +45,40 @@ def test_levity_up_on_embedded_defaults_serves_a_boot_notification(tmp_path):
         up.wait_for_log("levity is up on embedded defaults", timeout=120)
         wait_until(lambda: health(port), timeout=60, what="gateway health")
 
-        async def boot():
+        async def session():
             async with charger(port, "UP-1", subprotocol=False) as cp:
-                return await cp.call(
+                boot = await cp.call(
                     call.BootNotification(charge_point_vendor="V", charge_point_model="M")
                 )
+                await cp.call(
+                    call.StatusNotification(
+                        connector_id=1, error_code="NoError", status="Available"
+                    )
+                )
+                authorize = await cp.call(call.Authorize(id_tag="T"))
+                start = await cp.call(
+                    call.StartTransaction(
+                        connector_id=1, id_tag="T", meter_start=0, timestamp="2026-01-01T00:00:00Z"
+                    )
+                )
+                sample = {"timestamp": "2026-01-01T00:01:00Z", "sampledValue": [{"value": "100"}]}
+                await cp.call(
+                    call.MeterValues(
+                        connector_id=1, transaction_id=start.transaction_id, meter_value=[sample]
+                    )
+                )
+                await cp.call(
+                    call.StopTransaction(
+                        meter_stop=100,
+                        timestamp="2026-01-01T00:02:00Z",
+                        transaction_id=start.transaction_id,
+                    )
+                )
+                return boot, authorize
 
-        assert asyncio.run(boot()).status == "Accepted"
+        boot, authorize = asyncio.run(session())
+        assert boot.status == "Accepted"
+        assert authorize.id_tag_info["status"] == "Accepted"
 
         def admin_login_page():
             try:
@@ -58,7 +94,7 @@ def test_levity_up_on_embedded_defaults_serves_a_boot_notification(tmp_path):
             [
                 sys.executable,
                 "-c",
-                "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"select vendor from charging_chargepoint where id='UP-1'\").fetchone()[0])",
+                SQL_PROBE,
                 str(tmp_path / "levity.sqlite3"),
             ],
             capture_output=True,
@@ -66,6 +102,51 @@ def test_levity_up_on_embedded_defaults_serves_a_boot_notification(tmp_path):
             check=True,
             cwd=ROOT,
         )
-        assert rows.stdout.strip() == "V"
+        assert rows.stdout.split() == ["V", "0", "100", "Local", "1"]
     finally:
         assert up.stop(timeout=30) == 0, up.log()[-3000:]
+
+
+def test_levity_up_with_services_runs_gateway_worker_and_web(stack, e2e_db, tmp_path):
+    """With AMQP_URL/DATABASE_URL set, `levity up` runs the production processes against them."""
+    port, web_port = free_port(), free_port()
+    levity = shutil.which("levity", path=os.path.dirname(sys.executable)) or "levity"
+    env = dict(stack.env)
+    up = Process(
+        "levity-up-services",
+        [levity, "up", "--port", str(port), "--web-port", str(web_port)],
+        env,
+        tmp_path / "up.log",
+    ).start()
+    try:
+        up.wait_for_log("levity is up on AMQP_URL broker", timeout=120)
+        up.wait_for_log(" ready.", timeout=60)  # its Celery worker
+        wait_until(lambda: health(port), timeout=60, what="gateway health")
+
+        async def boot():
+            async with charger(port, "UP-SERVICES") as cp:
+                return await cp.call(
+                    call.BootNotification(charge_point_vendor="S", charge_point_model="M")
+                )
+
+        assert asyncio.run(boot()).status == "Accepted"
+        from charging.models import ChargePoint
+
+        assert ChargePoint.objects.get(pk="UP-SERVICES").vendor == "S"
+    finally:
+        assert up.stop(timeout=30) == 0, up.log()[-3000:]
+        wait_until(lambda: health(stack.port), timeout=5, what="the shared gateway to stay up")
+
+
+def test_consume_rpc_queue_starts_the_same_worker(stack, tmp_path):
+    worker = Process(
+        "consume_rpc_queue",
+        [sys.executable, "manage.py", "consume_rpc_queue", "-c", "1"],
+        stack.env,
+        tmp_path / "rpc.log",
+    ).start()
+    try:
+        worker.wait_for_log(" ready.", timeout=60)
+        assert "cp.*" in worker.log() and "levity.handle_frame" in worker.log()
+    finally:
+        worker.stop()
