@@ -19,8 +19,12 @@ INBOUND_EXCHANGE = "levity.cp"  # topic exchange
 INBOUND_QUEUE = "cp.*"  # literal name: `celery -A celery_app worker -Q cp.*`
 INBOUND_BINDING = "cp.#"  # `#`, not `*`: charge point ids may contain dots
 GATEWAY_QUEUE_PREFIX = "levity.gw."
+# Commands: each gateway binds its queue here with routing key = charge point id while it holds
+# that charge point; workers publish `CallRequest`s `mandatory`, so "not connected" comes back.
+CALLS_EXCHANGE = "levity.calls"  # direct
+SEND_CALL_TASK = "levity.send_call"
 
-Kind = Literal["frame", "connect", "disconnect", "call_timeout"]
+Kind = Literal["frame", "connect", "disconnect", "call_timeout", "call_offline"]
 
 
 class Inbound(TypedDict):
@@ -35,7 +39,7 @@ class Inbound(TypedDict):
     reply_to: str  # the gateway's exclusive queue
     at: str  # ISO-8601 UTC, when the gateway received it
     text: NotRequired[str]  # kind=frame: the frame as received
-    unique_id: NotRequired[str]  # kind=call_timeout: our CALL that got no answer
+    unique_id: NotRequired[str]  # kind=call_timeout/call_offline: our CALL
     code: NotRequired[int]  # kind=disconnect: websocket close code
     reason: NotRequired[str]  # kind=disconnect
     remote: NotRequired[str]  # kind=connect: peer address
@@ -61,6 +65,19 @@ class Reply(TypedDict):
     conn: str
     send: str | None  # a frame to write to the socket (CALLRESULT/CALLERROR), if any
     calls: list[OutboundCall]
+
+
+class CallRequest(TypedDict):
+    """Worker → gateway holding `cp`: queue this CALL on the charge point's outbound FIFO."""
+
+    v: int
+    type: Literal["call"]
+    cp: str
+    call: OutboundCall
+
+
+def call_request(charge_point_id: str, call: OutboundCall) -> CallRequest:
+    return {"v": VERSION, "type": "call", "cp": charge_point_id, "call": call}
 
 
 def routing_key(charge_point_id: str) -> str:
