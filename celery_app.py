@@ -25,4 +25,7 @@ app.conf.task_default_queue = envelope.INBOUND_QUEUE
 app.conf.task_default_exchange = envelope.INBOUND_EXCHANGE
 app.conf.task_default_exchange_type = "topic"
 app.conf.task_default_routing_key = "cp._"
-app.conf.imports = ["tasks.inbound"]
+# Commands (`levity.send_call`) travel the same route (workers consume only `cp.*`); the
+# enqueuer gives the routing key `cp.<charge point id>`.
+app.conf.task_routes = {envelope.SEND_CALL_TASK: {"queue": envelope.INBOUND_QUEUE}}
+app.conf.imports = ["tasks.inbound", "tasks.calls"]

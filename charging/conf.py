@@ -12,9 +12,12 @@ DEFAULTS: dict[str, Any] = {
     "OCPP_AUTO_REMOTE_START_ID_TAG": "anonymous",
     "OCPP_AUTO_REMOTE_START_DELAY": 1.0,
     "OCPP_CALL_TIMEOUT": 30.0,
+    # A call still queued/sent this long after created + delay + timeout is given up (timeout).
+    "OCPP_CALL_GRACE": 30.0,
     "OCPP_DB_RETRY_SECONDS": 25.0,
     "OCPP_GATEWAY_URL": "ws://localhost:9000/ocpp/",
-    "OCPP_MIDDLEWARE": None,  # None: charging.middleware.DEFAULT_MIDDLEWARE
+    "OCPP_MIDDLEWARE": None,
+    "REDIS_URL": "",  # empty: callers of charging.commands.wait poll the database  # None: charging.middleware.DEFAULT_MIDDLEWARE
 }
 
 

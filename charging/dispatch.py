@@ -134,6 +134,8 @@ def _handle(envelope: dict[str, Any]) -> wire.Reply:
             )
         elif kind == "call_timeout":
             _handle_call_timeout(charge_point, envelope.get("unique_id", ""))
+        elif kind == "call_offline":
+            _handle_call_offline(charge_point, envelope.get("unique_id", ""))
         else:
             raise ValueError(f"unknown event kind {kind!r}")
     return wire.reply(inbound)
@@ -420,3 +422,16 @@ def _handle_call_timeout(charge_point: ChargePoint, unique_id: str) -> None:
         return
     # A call already answered (the answer overtook the timeout) keeps its answer.
     services.outbound_call_complete(call=call, status=OutboundCallStatus.TIMEOUT)
+
+
+def _handle_call_offline(charge_point: ChargePoint, unique_id: str) -> None:
+    """A command reached a gateway that no longer holds the charge point (docs/envelope.md)."""
+    call = selectors.outbound_call_get(charge_point=charge_point, unique_id=unique_id)
+    if call is None:
+        logger.warning("%s: offline report of unknown call %s", charge_point.id, unique_id)
+        return
+    services.outbound_call_complete(
+        call=call,
+        status=OutboundCallStatus.OFFLINE,
+        error_description="the gateway no longer held the charge point",
+    )

@@ -47,6 +47,9 @@ class ChargePoint(models.Model):
     diagnostics_status_at = models.DateTimeField(null=True, blank=True)
     firmware_status = models.CharField(max_length=32, blank=True, default="")
     firmware_status_at = models.DateTimeField(null=True, blank=True)
+    # The charger's local authorization list version (GetLocalListVersion.conf, SendLocalList.req).
+    local_list_version = models.IntegerField(null=True, blank=True)
+    local_list_version_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -74,6 +77,15 @@ class Connector(models.Model):
     # Outcome of the last automatic RemoteStartTransaction (see AutoRemoteStartMiddleware).
     remote_start_status = models.CharField(max_length=32, blank=True, default="")
     remote_start_status_at = models.DateTimeField(null=True, blank=True)
+    # Availability as last changed by an accepted ChangeAvailability (OCPP 1.6 §5.2): Operative or
+    # Inoperative; `availability_status` is the charger's answer (Accepted, or Scheduled: it
+    # applies once the running transaction ends).
+    availability = models.CharField(max_length=16, blank=True, default="")
+    availability_status = models.CharField(max_length=16, blank=True, default="")
+    availability_updated_at = models.DateTimeField(null=True, blank=True)
+    # The last accepted GetCompositeSchedule.conf for this connector (0: the grid connection).
+    composite_schedule = models.JSONField(null=True, blank=True)
+    composite_schedule_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["charge_point_id", "connector_id"]
@@ -281,7 +293,7 @@ class OutboundCallStatus(models.TextChoices):
     ANSWERED = "answered"
     CALL_ERROR = "call_error"
     TIMEOUT = "timeout"
-    OFFLINE = "offline"  # the connection closed before an answer came
+    OFFLINE = "offline"  # not connected, or the connection closed before an answer came
 
 
 PENDING_CALL_STATUSES = (OutboundCallStatus.QUEUED, OutboundCallStatus.SENT)
@@ -316,6 +328,8 @@ class OutboundCall(models.Model):
     message = models.OneToOneField(
         Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="outbound_call"
     )
+    # The `levity.send_call` task of a command; its outcome is kept by django-celery-results.
+    task_id = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
@@ -332,3 +346,28 @@ class OutboundCall(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in PENDING_CALL_STATUSES
+
+
+class ConfigurationKey(models.Model):
+    """A configuration key of a charge point as it last reported it (GetConfiguration.conf), or as
+    we changed it (ChangeConfiguration accepted)."""
+
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="configuration_keys"
+    )
+    key = models.CharField(max_length=50)
+    # GetConfiguration.conf `value` is optional: an unreported value differs from an empty one.
+    value = models.TextField(null=True, blank=True)  # noqa: DJ001
+    readonly = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["charge_point_id", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["charge_point", "key"], name="charging_configurationkey_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.charge_point_id} {self.key}={self.value}"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
+from . import conf
 from .models import (
     PENDING_CALL_STATUSES,
     ChargePoint,
@@ -132,3 +134,66 @@ def outbound_call_list_for_message(*, message: Message) -> QuerySet[OutboundCall
     return (
         OutboundCall.objects.select_related("message").filter(source_message=message).order_by("id")
     )
+
+
+# --- Reads for the HTTP API and the admin ---
+
+
+def charge_point_list() -> QuerySet[ChargePoint]:
+    return ChargePoint.objects.prefetch_related("connectors").order_by("id")
+
+
+def transaction_list(
+    *, charge_point_id: str | None = None, active: bool | None = None
+) -> QuerySet[Transaction]:
+    """Transactions, newest first; `active` keeps only open (True) or only stopped (False) ones."""
+    transactions = Transaction.objects.all()
+    if charge_point_id is not None:
+        transactions = transactions.filter(charge_point_id=charge_point_id)
+    if active is not None:
+        transactions = transactions.filter(stop_received_at__isnull=active)
+    return transactions.order_by("-id")
+
+
+def transaction_energy_wh(*, transaction: Transaction) -> int | None:
+    """Energy delivered in Wh: meter_stop - meter_start once stopped, else from the latest register."""
+    if transaction.meter_stop is not None:
+        return transaction.meter_stop - transaction.meter_start
+    latest = transaction_last_energy_wh(transaction=transaction)
+    return None if latest is None else latest - transaction.meter_start
+
+
+def meter_value_list(*, transaction: Transaction) -> QuerySet[MeterValue]:
+    """A transaction's sampled values in the order the charger took them."""
+    return MeterValue.objects.filter(transaction=transaction).order_by("timestamp", "id")
+
+
+def id_tag_list() -> QuerySet[IdTag]:
+    return IdTag.objects.select_related("parent").order_by("id_tag")
+
+
+def outbound_call_list(
+    *,
+    charge_point_id: str | None = None,
+    status: str | None = None,
+    action: str | None = None,
+    unique_id: str | None = None,
+) -> QuerySet[OutboundCall]:
+    """Outbound calls, newest first, optionally filtered."""
+    calls = OutboundCall.objects.all()
+    if charge_point_id is not None:
+        calls = calls.filter(charge_point_id=charge_point_id)
+    if status is not None:
+        calls = calls.filter(status=status)
+    if action is not None:
+        calls = calls.filter(action=action)
+    if unique_id is not None:
+        calls = calls.filter(unique_id=unique_id)
+    return calls.order_by("-id")
+
+
+def outbound_call_is_stale(*, call: OutboundCall, now: datetime | None = None) -> bool:
+    """Whether a pending call should have ended long ago (e.g. its gateway died): still queued
+    or sent OCPP_CALL_GRACE seconds after created + delay + timeout."""
+    limit = call.delay + call.timeout + float(conf.get("OCPP_CALL_GRACE"))
+    return call.is_pending and call.created_at + timedelta(seconds=limit) < (now or timezone.now())

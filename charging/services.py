@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,10 +15,12 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from . import conf, selectors
+from . import conf, outcomes, selectors
 from .clock import format_ocpp_time, parse_charger_time
 from .models import (
+    PENDING_CALL_STATUSES,
     ChargePoint,
+    ConfigurationKey,
     ConnectionEvent,
     Connector,
     Direction,
@@ -30,6 +32,7 @@ from .models import (
     RegistrationStatus,
     Transaction,
 )
+from .protocol import Call
 
 logger = logging.getLogger(__name__)
 
@@ -192,6 +195,18 @@ def charge_point_connected(
     charge_point.save(
         update_fields=["connected", "connection_id", "gateway_id", "reply_to", "last_connect_at"]
     )
+    # A CALL handed to an older connection can no longer be answered, even when that
+    # connection's gateway died without reporting its disconnect.
+    for call in (
+        OutboundCall.objects.filter(charge_point=charge_point, status=OutboundCallStatus.SENT)
+        .exclude(connection_id=event.connection_id)
+        .select_for_update()
+    ):
+        outbound_call_complete(
+            call=call,
+            status=OutboundCallStatus.OFFLINE,
+            error_description="the charge point reconnected before answering",
+        )
     return event
 
 
@@ -591,9 +606,17 @@ def outbound_call_create(
     requested_by: str = "",
     connection_id: str = "",
     source_message: Message | None = None,
+    status: OutboundCallStatus | str = OutboundCallStatus.QUEUED,
+    error_description: str = "",
+    task_id: str = "",
 ) -> OutboundCall:
     """Record a CALL to send to a charge point; the caller hands it to the gateway."""
+    final = status not in PENDING_CALL_STATUSES
     return OutboundCall.objects.create(
+        status=status,
+        error_description=error_description,
+        task_id=task_id,
+        answered_at=timezone.now() if final else None,
         charge_point=charge_point,
         unique_id=str(uuid.uuid4()),
         action=action,
@@ -650,6 +673,11 @@ def outbound_call_complete(
         update_fields=["status", "response", "error_code", "error_description", "answered_at"]
     )
     _run_callback(call)
+    if status == OutboundCallStatus.ANSWERED:
+        _apply_answer(call)
+    outcomes.store_task_result(call)
+    unique_id = call.unique_id
+    db_transaction.on_commit(lambda: outcomes.wake(unique_id, status.value))
     return call
 
 
@@ -664,3 +692,263 @@ def _run_callback(call: OutboundCall) -> None:
         raise  # the whole event is retried
     except Exception:
         logger.exception("callback %s of %s %s failed", call.callback, call.action, call.unique_id)
+
+
+# --- commands: outbound calls sent by the `levity.send_call` task ----------------------------
+
+
+def outbound_call_start_send(*, call_id: int) -> OutboundCall | None:
+    """The queued call `call_id`, with its CALL frame recorded, ready to hand to the gateway;
+    None when there is nothing to send (it ended, or a previous attempt already sent it)."""
+    with db_transaction.atomic():
+        call = OutboundCall.objects.filter(pk=call_id).first()
+        if call is None:
+            return None
+        charge_point = charge_point_lock(charge_point_id=call.charge_point_id)
+        call = OutboundCall.objects.select_related("message").get(pk=call_id)
+        if call.status != OutboundCallStatus.QUEUED:
+            return None
+        if call.message is None:
+            call.message = message_record(
+                charge_point=charge_point,
+                direction=Direction.OUT,
+                message_type=2,
+                unique_id=call.unique_id,
+                action=call.action,
+                payload=call.payload,
+                raw=call_frame_text(call),
+                connection_id=charge_point.connection_id,
+            )
+        # The gateway queues it on the connection it holds now: that connection's close (or
+        # a newer connection) ends the call `offline`.
+        call.connection_id = charge_point.connection_id
+        call.save(update_fields=["message", "connection_id"])
+        return call
+
+
+def call_frame_text(call: OutboundCall) -> str:
+    return Call(call.unique_id, call.action, call.payload).to_json()
+
+
+def outbound_call_published(*, call_id: int, routed: bool) -> OutboundCall:
+    """The CALL was handed to the broker: `routed` to the gateway holding the charge point
+    (the call is `sent`, unless its answer already came), or returned unroutable (`offline`)."""
+    with db_transaction.atomic():
+        charge_point_id = OutboundCall.objects.values_list("charge_point_id", flat=True).get(
+            pk=call_id
+        )
+        charge_point_lock(charge_point_id=charge_point_id)
+        call = OutboundCall.objects.get(pk=call_id)
+        if not routed:
+            return outbound_call_complete(
+                call=call,
+                status=OutboundCallStatus.OFFLINE,
+                error_description="the charge point is not connected to any gateway",
+            )
+        if call.status == OutboundCallStatus.QUEUED:
+            call.status = OutboundCallStatus.SENT
+            call.sent_at = timezone.now()
+            call.save(update_fields=["status", "sent_at"])
+            outcomes.store_task_result(call)
+        return call
+
+
+def outbound_call_expire_stale(
+    *, now: datetime | None = None, charge_point: ChargePoint | None = None
+) -> int:
+    """End as `timeout` every call still queued or sent well after created + delay + timeout +
+    OCPP_CALL_GRACE, so none stays pending forever. Returns how many ended.
+
+    A call may legitimately wait behind others in its charge point's FIFO (at most one
+    outstanding, OCPP-J 1.6 §4.1.1); its late answer is still recorded, as a late answer.
+    """
+    now = now or timezone.now()
+    grace = float(conf.get("OCPP_CALL_GRACE"))
+    candidates = OutboundCall.objects.filter(status__in=PENDING_CALL_STATUSES)
+    if charge_point is not None:
+        candidates = candidates.filter(charge_point=charge_point)
+    # Coarse filter in SQL (no call waits less than its grace), exact check per row.
+    candidates = candidates.filter(created_at__lt=now - timedelta(seconds=grace))
+    ended = 0
+    for call_id, charge_point_id in candidates.values_list("id", "charge_point_id"):
+        with db_transaction.atomic():
+            charge_point_lock(charge_point_id=charge_point_id)
+            call = OutboundCall.objects.get(pk=call_id)
+            if selectors.outbound_call_is_stale(call=call, now=now):
+                outbound_call_complete(
+                    call=call,
+                    status=OutboundCallStatus.TIMEOUT,
+                    error_description="no outcome long after the call's timeout: given up",
+                    at=now,
+                )
+                ended += 1
+    return ended
+
+
+# --- answers that change our state (run when a call is answered) ----------------------------
+
+
+def configuration_keys_store(
+    *,
+    charge_point: ChargePoint,
+    keys: list[dict[str, Any]],
+    unknown: Iterable[str] = (),
+    complete: bool = False,
+    at: datetime | None = None,
+) -> None:
+    """Store GetConfiguration.conf `configurationKey` entries; `complete` (no key was asked
+    for: the charger listed all of them) drops the keys it no longer reports."""
+    at = at or timezone.now()
+    for entry in keys:
+        ConfigurationKey.objects.update_or_create(
+            charge_point=charge_point,
+            key=clean_text(str(entry["key"]))[:50],
+            defaults={
+                "value": clean_text(entry["value"]) if entry.get("value") is not None else None,
+                "readonly": bool(entry.get("readonly", False)),
+                "updated_at": at,
+            },
+        )
+    stale = ConfigurationKey.objects.filter(charge_point=charge_point)
+    if complete:
+        stale.exclude(key__in=[str(entry["key"])[:50] for entry in keys]).delete()
+    else:
+        stale.filter(key__in=list(unknown)).delete()
+
+
+def configuration_key_set(
+    *, charge_point: ChargePoint, key: str, value: str, at: datetime | None = None
+) -> ConfigurationKey:
+    entry, _ = ConfigurationKey.objects.update_or_create(
+        charge_point=charge_point,
+        key=clean_text(key)[:50],
+        defaults={"value": clean_text(value), "updated_at": at or timezone.now()},
+    )
+    return entry
+
+
+def connector_availability_set(
+    *,
+    charge_point: ChargePoint,
+    connector_id: int,
+    availability: str,
+    status: str,
+    at: datetime | None = None,
+) -> None:
+    """Record an accepted ChangeAvailability; connector 0 is the whole charge point, so every
+    connector we know changes with it (OCPP 1.6 §5.2)."""
+    at = at or timezone.now()
+    Connector.objects.get_or_create(charge_point=charge_point, connector_id=connector_id)
+    connectors = Connector.objects.filter(charge_point=charge_point)
+    if connector_id != 0:
+        connectors = connectors.filter(connector_id=connector_id)
+    connectors.update(
+        availability=availability, availability_status=status, availability_updated_at=at
+    )
+
+
+def connector_composite_schedule_set(
+    *,
+    charge_point: ChargePoint,
+    connector_id: int,
+    schedule: dict[str, Any],
+    at: datetime | None = None,
+) -> Connector:
+    connector, _ = Connector.objects.get_or_create(
+        charge_point=charge_point, connector_id=connector_id
+    )
+    connector.composite_schedule = clean_json(schedule)
+    connector.composite_schedule_at = at or timezone.now()
+    connector.save(update_fields=["composite_schedule", "composite_schedule_at"])
+    return connector
+
+
+def charge_point_local_list_version_set(
+    *, charge_point: ChargePoint, version: int, at: datetime | None = None
+) -> ChargePoint:
+    charge_point.local_list_version = version
+    charge_point.local_list_version_at = at or timezone.now()
+    charge_point.save(update_fields=["local_list_version", "local_list_version_at"])
+    return charge_point
+
+
+def _answered_get_configuration(call: OutboundCall, response: dict[str, Any]) -> None:
+    configuration_keys_store(
+        charge_point=call.charge_point,
+        keys=response.get("configurationKey") or [],
+        unknown=response.get("unknownKey") or [],
+        complete=not call.payload.get("key"),
+        at=call.answered_at,
+    )
+
+
+def _answered_change_configuration(call: OutboundCall, response: dict[str, Any]) -> None:
+    # RebootRequired: the charger took the value; it applies after a reboot (OCPP 1.6 §5.3).
+    if response.get("status") in ("Accepted", "RebootRequired"):
+        configuration_key_set(
+            charge_point=call.charge_point,
+            key=call.payload["key"],
+            value=call.payload["value"],
+            at=call.answered_at,
+        )
+
+
+def _answered_change_availability(call: OutboundCall, response: dict[str, Any]) -> None:
+    status = response.get("status")
+    if status in ("Accepted", "Scheduled"):
+        connector_availability_set(
+            charge_point=call.charge_point,
+            connector_id=int(call.payload["connectorId"]),
+            availability=call.payload["type"],
+            status=status,
+            at=call.answered_at,
+        )
+
+
+def _answered_get_local_list_version(call: OutboundCall, response: dict[str, Any]) -> None:
+    charge_point_local_list_version_set(
+        charge_point=call.charge_point, version=int(response["listVersion"]), at=call.answered_at
+    )
+
+
+def _answered_send_local_list(call: OutboundCall, response: dict[str, Any]) -> None:
+    if response.get("status") == "Accepted":
+        charge_point_local_list_version_set(
+            charge_point=call.charge_point,
+            version=int(call.payload["listVersion"]),
+            at=call.answered_at,
+        )
+
+
+def _answered_get_composite_schedule(call: OutboundCall, response: dict[str, Any]) -> None:
+    if response.get("status") == "Accepted":
+        connector_composite_schedule_set(
+            charge_point=call.charge_point,
+            connector_id=int(call.payload["connectorId"]),
+            schedule=response,
+            at=call.answered_at,
+        )
+
+
+ANSWER_HANDLERS: dict[str, Callable[[OutboundCall, dict[str, Any]], None]] = {
+    "ChangeAvailability": _answered_change_availability,
+    "ChangeConfiguration": _answered_change_configuration,
+    "GetCompositeSchedule": _answered_get_composite_schedule,
+    "GetConfiguration": _answered_get_configuration,
+    "GetLocalListVersion": _answered_get_local_list_version,
+    "SendLocalList": _answered_send_local_list,
+}
+
+
+def _apply_answer(call: OutboundCall) -> None:
+    handler = ANSWER_HANDLERS.get(call.action)
+    if handler is None or not isinstance(call.response, dict):
+        return
+    try:
+        # A savepoint: a failing handler leaves the call's outcome recorded.
+        with db_transaction.atomic():
+            handler(call, call.response)
+    except (OperationalError, InterfaceError):
+        raise  # the whole event is retried
+    except Exception:
+        logger.exception("storing the answer to %s %s failed", call.action, call.unique_id)

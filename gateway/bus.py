@@ -21,22 +21,29 @@ from charging.protocol import envelope as env
 
 log = logging.getLogger("gateway.bus")
 
-ReplyHandler = Callable[[dict[str, Any]], Awaitable[None]]
+MessageHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class Bus(Protocol):
-    """Carries inbound envelopes to the workers and their replies back.
+    """Carries inbound envelopes to the workers, and replies and commands back.
 
-    `publish` returns once the event is safely handed over (raises otherwise); the reply comes
-    later, through the `on_reply` callback given to `start`, as a decoded `envelope.Reply`.
+    `publish` returns once the event is safely handed over (raises otherwise). Everything that
+    arrives for this gateway comes through the `on_message` callback given to `start`, decoded:
+    an `envelope.Reply` (no `type`) or an `envelope.CallRequest` (`type == "call"`).
+    `bind(cp)` makes commands for charge point `cp` reach this gateway (routing key `cp` on
+    `levity.calls`) and returns once that holds; `unbind(cp)` undoes it.
     """
 
     @property
     def reply_to(self) -> str: ...
 
-    async def start(self, on_reply: ReplyHandler) -> None: ...
+    async def start(self, on_message: MessageHandler) -> None: ...
 
     async def publish(self, envelope: env.Inbound) -> None: ...
+
+    async def bind(self, charge_point_id: str) -> None: ...
+
+    async def unbind(self, charge_point_id: str) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -69,10 +76,12 @@ def declare_worker_queue(url: str, *, exchange: str, queue: str, binding: str) -
 
 
 class AmqpBus:
-    """RabbitMQ via aio-pika: inbound events as Celery task messages, replies on an exclusive queue.
+    """RabbitMQ via aio-pika: inbound events as Celery task messages; replies and commands on an
+    exclusive queue, bound to the commands exchange once per charge point held.
 
-    `exchange`, `queue` and `binding` default to the names in docs/envelope.md; `queue=None`
-    skips declaring the workers' queue (tests use a private exchange so no worker sees them).
+    `exchange`, `queue`, `binding` and `calls_exchange` default to the names in docs/envelope.md;
+    `queue=None` skips declaring the workers' queue (tests use a private exchange so no worker
+    sees them).
     """
 
     def __init__(
@@ -83,6 +92,7 @@ class AmqpBus:
         exchange: str = env.INBOUND_EXCHANGE,
         queue: str | None = env.INBOUND_QUEUE,
         binding: str = env.INBOUND_BINDING,
+        calls_exchange: str = env.CALLS_EXCHANGE,
         publish_timeout: float = 10.0,
     ) -> None:
         self._url, self._attempts, self._retry_delay = split_retry_options(url)
@@ -90,20 +100,22 @@ class AmqpBus:
         self._exchange_name = exchange
         self._queue_name = queue
         self._binding = binding
+        self._calls_exchange_name = calls_exchange
         self._publish_timeout = publish_timeout
         self._reply_to = env.gateway_queue(gateway_id)
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
+        self._calls_exchange: AbstractExchange | None = None
         self._replies: AbstractQueue | None = None
-        self._on_reply: ReplyHandler | None = None
+        self._on_message: MessageHandler | None = None
 
     @property
     def reply_to(self) -> str:
         return self._reply_to
 
-    async def start(self, on_reply: ReplyHandler) -> None:
-        self._on_reply = on_reply
+    async def start(self, on_message: MessageHandler) -> None:
+        self._on_message = on_message
         self._connection = await self._connect()
         try:
             await self._declare()
@@ -131,6 +143,10 @@ class AmqpBus:
                 queue=self._queue_name,
                 binding=self._binding,
             )
+        # Same declaration as the workers' kombu `Exchange("levity.calls", type="direct")`.
+        self._calls_exchange = await self._channel.declare_exchange(
+            self._calls_exchange_name, aio_pika.ExchangeType.DIRECT, durable=True
+        )
         self._replies = await self._channel.declare_queue(
             self._reply_to, exclusive=True, auto_delete=True
         )
@@ -172,26 +188,41 @@ class AmqpBus:
             message, routing_key=env.routing_key(envelope["cp"]), timeout=self._publish_timeout
         )
 
+    async def bind(self, charge_point_id: str) -> None:
+        if self._replies is None or self._calls_exchange is None:
+            raise RuntimeError("AmqpBus.bind() before start()")
+        # A robust queue records its bindings and restores them after a reconnection.
+        await self._replies.bind(
+            self._calls_exchange, routing_key=charge_point_id, timeout=self._publish_timeout
+        )
+
+    async def unbind(self, charge_point_id: str) -> None:
+        if self._replies is None or self._calls_exchange is None:
+            return  # closed: the exclusive queue and its bindings are gone with the connection
+        await self._replies.unbind(
+            self._calls_exchange, routing_key=charge_point_id, timeout=self._publish_timeout
+        )
+
     async def _handle(self, message: AbstractIncomingMessage) -> None:
         try:
-            reply = env.decode(message.body)
+            decoded = env.decode(message.body)
         except ValueError:
-            log.warning("dropping undecodable reply %r", message.body[:200])
+            log.warning("dropping undecodable message %r", message.body[:200])
             return
-        if not isinstance(reply, dict):
-            log.warning("dropping reply that is not an object: %r", reply)
+        if not isinstance(decoded, dict):
+            log.warning("dropping message that is not an object: %r", decoded)
             return
-        assert self._on_reply is not None
+        assert self._on_message is not None
         try:
-            await self._on_reply(reply)
+            await self._on_message(decoded)
         except Exception:
-            log.exception("reply handler failed for %s", reply.get("id"))
+            log.exception("message handler failed for %s", decoded.get("id"))
 
     async def close(self) -> None:
         if self._connection is None:
             return
         connection, self._connection = self._connection, None
-        self._exchange = None
+        self._exchange = self._calls_exchange = self._replies = None
         try:
             await connection.close()
         except Exception:

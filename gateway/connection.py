@@ -183,6 +183,18 @@ class Connection:
 
     # --- outbound: worker → charger, one CALL outstanding ----------------------------------
 
+    @property
+    def is_open(self) -> bool:
+        """True until the websocket closes; afterwards no new CALL is queued."""
+        return self._open
+
+    def queue_call(self, call: env.OutboundCall) -> bool:
+        """Queue a command's CALL like a reply's `calls` (after its `delay`); False if closed."""
+        if not self._open:
+            return False
+        self._queue_calls([call])
+        return True
+
     def _queue_calls(self, calls: list[env.OutboundCall]) -> None:
         if not any(_delay(call) > 0 for call in calls):
             for call in calls:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -13,6 +14,8 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import NegotiationError
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
+
+from charging.protocol import envelope as env
 
 from .bus import Bus
 from .config import GatewayConfig
@@ -39,7 +42,11 @@ def select_subprotocol(
 
 
 class Gateway:
-    """Accepts charge points on `config.host:config.port` and relays them over `bus`."""
+    """Accepts charge points on `config.host:config.port` and relays them over `bus`.
+
+    While it holds a charge point, the bus is bound for its commands (docs/envelope.md,
+    "Commands"); a command is queued on that connection's outbound FIFO.
+    """
 
     def __init__(self, config: GatewayConfig, *, bus: Bus) -> None:
         self.config = config
@@ -48,6 +55,10 @@ class Gateway:
         self.connections: dict[str, Connection] = {}  # by charge point id: the newest wins
         self._forwarders: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
+        self._stopping = False
+        # Per charge point: serialises bind/unbind so an old connection's unbind cannot undo a
+        # newer connection's bind. (lock, [users]); the entry goes when nobody uses it.
+        self._binding_locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
 
     @property
     def port(self) -> int:
@@ -57,7 +68,7 @@ class Gateway:
         return int(self._server.sockets[0].getsockname()[1])
 
     async def start(self) -> None:
-        await self.bus.start(self._on_reply)
+        await self.bus.start(self._on_message)
         self._server = await serve(
             self._handle,
             self.config.host,
@@ -79,6 +90,7 @@ class Gateway:
     async def stop(self) -> None:
         """Stop accepting, close sockets with 1001, let forwarders deliver the last events, then
         close the bus; all within `drain_timeout`, after which undelivered events are dropped."""
+        self._stopping = True
         if self._server is not None:
             self._server.close()  # also closes open websockets with 1001 (going away)
         try:
@@ -97,8 +109,83 @@ class Gateway:
         await self.bus.close()
         log.info("gateway %s stopped", self.config.gateway_id)
 
-    async def _on_reply(self, reply: dict[str, Any]) -> None:
-        self.replies.resolve(reply)
+    async def _on_message(self, message: dict[str, Any]) -> None:
+        """A message on this gateway's queue: a Reply (no `type`) or a command (`"call"`)."""
+        kind = message.get("type")
+        if kind is None:
+            self.replies.resolve(message)
+        elif kind == "call":
+            self._on_call(message)
+        else:
+            log.warning("dropping message of unknown type %.40r", kind)
+
+    def _on_call(self, request: dict[str, Any]) -> None:
+        charge_point = request.get("cp")
+        call = request.get("call")
+        if not (
+            isinstance(charge_point, str)
+            and isinstance(call, dict)
+            and isinstance(call.get("unique_id"), str)
+            and isinstance(call.get("text"), str)
+        ):
+            log.warning("dropping malformed call request %.300r", request)
+            return
+        unique_id = call["unique_id"]
+        connection = self.connections.get(charge_point)
+        if connection is not None and connection.queue_call(call):  # type: ignore[arg-type]
+            log.info("%r: queued command %s %s", connection, call.get("action"), unique_id)
+            return
+        # Routed here, but the socket has gone since (the unbind is on its way): say so on the
+        # charge point's ordered route so the worker can end the call `offline`.
+        log.info("command %s for %s: not connected here", unique_id, charge_point)
+        event = env.inbound(
+            "call_offline",
+            cp=charge_point,
+            conn="",
+            gateway=self.config.gateway_id,
+            reply_to=self.bus.reply_to,
+            unique_id=unique_id,
+        )
+        self._spawn(self._publish_offline(event), f"call_offline {charge_point} {unique_id}")
+
+    async def _publish_offline(self, event: env.Inbound) -> None:
+        # Nobody waits for the worker's reply to it: Replies drops that as unknown.
+        try:
+            async with asyncio.timeout(self.config.reply_timeout):
+                await self.bus.publish(event)
+        except Exception:
+            log.exception("publishing call_offline for %s failed", event["cp"])
+
+    @contextlib.asynccontextmanager
+    async def _binding(self, charge_point: str) -> AsyncIterator[None]:
+        lock, users = self._binding_locks.setdefault(charge_point, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del self._binding_locks[charge_point]
+
+    async def _bind(self, connection: Connection) -> None:
+        try:
+            async with self._binding(connection.charge_point_id):
+                await self.bus.bind(connection.charge_point_id)
+        except Exception:
+            # The charger is still served; its commands come back unroutable (`offline`).
+            log.exception("%r: binding for commands failed", connection)
+
+    async def _unbind(self, charge_point: str) -> None:
+        if self._stopping:
+            return  # the exclusive queue, bindings included, goes with the bus
+        try:
+            async with self._binding(charge_point):
+                if charge_point in self.connections:
+                    return  # a newer connection holds it (and has bound, or is binding)
+                await self.bus.unbind(charge_point)
+        except Exception:
+            log.exception("unbinding commands for %s failed", charge_point)
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         if request.path.split("?", 1)[0] == HEALTH_PATH:
@@ -140,16 +227,22 @@ class Gateway:
             log.info("%r replaces %r", connection, previous)
             self._spawn(previous.replace(), f"replace {previous!r}")
         try:
+            # Before `connect` is forwarded: a command sent once the worker knows the charger
+            # must already be routable here.
+            await self._bind(connection)
             await connection.serve()
         except Exception:
             log.exception("%r failed", connection)
         finally:
-            if self.connections.get(connection.charge_point_id) is connection:
+            held = self.connections.get(connection.charge_point_id) is connection
+            if held:
                 del self.connections[connection.charge_point_id]
             if connection.forwarder is not None:
                 self._forwarders.add(connection.forwarder)
                 connection.forwarder.add_done_callback(self._forwarders.discard)
             log.info("%r disconnected", connection)
+            if held:
+                await self._unbind(connection.charge_point_id)
 
     def _spawn(self, coroutine: Any, name: str) -> None:
         task = asyncio.create_task(coroutine, name=name)

@@ -66,11 +66,20 @@ def _processes(args: argparse.Namespace, embedded: bool) -> list[tuple[str, list
         f"{args.host}:{args.web_port}",
         "--workers",
         "2",
+        # Threads and a timeout above the API's longest wait (120 s): a command request
+        # waits for the charger's answer in the web process.
+        "--threads",
+        "8",
+        "--timeout",
+        "150",
         "--access-logfile",
         "-",
     ]
     if embedded:
-        return [("gateway+worker", [PYTHON, "-m", "levity.embedded", *gateway_args]), ("web", web)]
+        # One process: gateway, worker thread and web app share the in-process transport, so
+        # commands from the API or the admin reach the chargers without a broker.
+        web_args = ["--web-host", args.host, "--web-port", str(args.web_port)]
+        return [("levity", [PYTHON, "-m", "levity.embedded", *gateway_args, *web_args])]
     return [
         ("gateway", [PYTHON, "-m", "gateway", *gateway_args]),
         (
@@ -102,6 +111,11 @@ def up_command(args: argparse.Namespace) -> int:
     env.setdefault("DJANGO_SETTINGS_MODULE", "levity_backend.settings")
     env.setdefault("OCPP_GATEWAY_URL", f"ws://{args.host}:{args.port}/ocpp/")
     env["PYTHONUNBUFFERED"] = "1"
+    if embedded:
+        # Settings read an empty AMQP_URL as "no broker" (tasks run eagerly in-process), and an
+        # empty REDIS_URL as "wait for command answers on the database".
+        env["AMQP_URL"] = ""
+        env.setdefault("REDIS_URL", "")
 
     print("levity: applying database migrations", flush=True)
     migrate = subprocess.run(
@@ -115,7 +129,7 @@ def up_command(args: argparse.Namespace) -> int:
         children.append((name, subprocess.Popen(command, env=env, start_new_session=True)))
 
     mode = (
-        "embedded defaults (in-process transport, no broker)"
+        "embedded defaults (one process, in-process transport, no broker)"
         if embedded
         else "AMQP_URL broker + Celery worker"
     )

@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
 
@@ -30,6 +31,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served by us, not from a CDN
     "django_celery_results",
     "charging",
 ]
@@ -88,14 +92,52 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# --- HTTP API (charging.api, mounted at /api/v1/) ---
+REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes an anonymous request a 401, not a 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Levity OCPP 1.6J central system API",
+    "DESCRIPTION": "Charge points, transactions, id tags, and OCPP 1.6 calls to charge points.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Swagger UI would otherwise fetch a badge from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {
+        "IdTagStatusEnum": "charging.models.IdTagStatus",
+        "OutboundCallStatusEnum": "charging.models.OutboundCallStatus",
+        "RegistrationStatusEnum": "charging.models.RegistrationStatus",
+    },
+}
+
 # Empty AMQP_URL means the embedded default: `levity up` runs the worker in-process.
 AMQP_URL = os.environ.get(
     "AMQP_URL", "amqp://guest:guest@localhost:5672/%2F?connection_attempts=20&retry_delay=1"
 )
 REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
 
+
+def _kombu_url(url: str) -> str:
+    """AMQP_URL without the pika-style `connection_attempts`/`retry_delay` query (the seed's
+    default), which kombu refuses; Celery retries the broker connection by itself."""
+    parts = urlsplit(url)
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query) if k not in {"connection_attempts", "retry_delay"}
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 # --- Celery (celery_app.py reads every CELERY_* name) ---
-CELERY_BROKER_URL = AMQP_URL or "memory://"
+CELERY_BROKER_URL = _kombu_url(AMQP_URL) if AMQP_URL else "memory://"
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_IGNORE_RESULT = True  # inbound tasks are high-rate; commands opt in
@@ -113,6 +155,11 @@ CELERY_TIMEZONE = "UTC"
 # Celery's Django fix-up closes the DB connection around every task unless told to reuse it
 # (measured 50 → 155 tasks/s). No hard time limits on these tasks, see celery-notes.
 CELERY_DB_REUSE_MAX = int(os.environ.get("CELERY_DB_REUSE_MAX", "1000"))
+if not AMQP_URL:
+    # Embedded default: no broker, so tasks (commands) run in the caller's process, and their
+    # outcome is kept like a worker's.
+    CELERY_TASK_ALWAYS_EAGER = True
+    CELERY_TASK_STORE_EAGER_RESULT = True
 
 # --- OCPP (read by charging.conf; documented in README) ---
 OCPP_HEARTBEAT_INTERVAL = int(os.environ.get("OCPP_HEARTBEAT_INTERVAL", "3600"))
@@ -120,6 +167,7 @@ OCPP_ACCEPT_UNKNOWN_ID_TAGS = _env_bool("OCPP_ACCEPT_UNKNOWN_ID_TAGS", True)
 OCPP_AUTO_REMOTE_START_ID_TAG = os.environ.get("OCPP_AUTO_REMOTE_START_ID_TAG", "anonymous")
 OCPP_AUTO_REMOTE_START_DELAY = _env_float("OCPP_AUTO_REMOTE_START_DELAY", 1.0)
 OCPP_CALL_TIMEOUT = _env_float("OCPP_CALL_TIMEOUT", 30.0)
+OCPP_CALL_GRACE = _env_float("OCPP_CALL_GRACE", 30.0)
 OCPP_DB_RETRY_SECONDS = _env_float("OCPP_DB_RETRY_SECONDS", 25.0)
 OCPP_GATEWAY_URL = os.environ.get("OCPP_GATEWAY_URL", "ws://localhost:9000/ocpp/")
 

@@ -162,7 +162,7 @@ def celery_message(envelope: Inbound) -> tuple[bytes, dict[str, Any], dict[str, 
     return body, headers, properties
 
 
-def encode(message: Reply | Inbound) -> bytes:
+def encode(message: Reply | Inbound | CallRequest) -> bytes:
     return json.dumps(message, separators=(",", ":")).encode()
 
 

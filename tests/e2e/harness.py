@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import websockets
+from ocpp.charge_point import camel_to_snake_case
+from ocpp.messages import MessageType, unpack
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
-from ocpp.v16.enums import Action
 
 ROOT = Path(__file__).resolve().parents[2]
 AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
@@ -170,20 +171,130 @@ def health(port: int) -> dict[str, Any] | None:
         return None
 
 
+# What a charger answers to each Central System → Charge Point action unless told otherwise
+# (camelCase, as on the wire): an accepting charger.
+DEFAULT_ANSWERS: dict[str, dict[str, Any]] = {
+    "CancelReservation": {"status": "Accepted"},
+    "ChangeAvailability": {"status": "Accepted"},
+    "ChangeConfiguration": {"status": "Accepted"},
+    "ClearCache": {"status": "Accepted"},
+    "ClearChargingProfile": {"status": "Accepted"},
+    "DataTransfer": {"status": "Accepted", "data": "pong"},
+    "GetCompositeSchedule": {
+        "status": "Accepted",
+        "connectorId": 1,
+        "scheduleStart": "2026-01-01T00:00:00Z",
+        "chargingSchedule": {
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}],
+        },
+    },
+    "GetConfiguration": {
+        "configurationKey": [
+            {"key": "HeartbeatInterval", "readonly": False, "value": "300"},
+            {"key": "NumberOfConnectors", "readonly": True, "value": "2"},
+        ]
+    },
+    "GetDiagnostics": {"fileName": "diagnostics.zip"},
+    "GetLocalListVersion": {"listVersion": 7},
+    "RemoteStartTransaction": {"status": "Accepted"},
+    "RemoteStopTransaction": {"status": "Accepted"},
+    "ReserveNow": {"status": "Accepted"},
+    "Reset": {"status": "Accepted"},
+    "SendLocalList": {"status": "Accepted"},
+    "SetChargingProfile": {"status": "Accepted"},
+    "TriggerMessage": {"status": "Accepted"},
+    "UnlockConnector": {"status": "Unlocked"},
+    "UpdateFirmware": {},
+}
+
+
+@dataclass
+class Received:
+    """A CALL of ours as the charger saw it: when it arrived, and when it was answered."""
+
+    action: str
+    unique_id: str
+    payload: dict[str, Any]
+    at: float
+    answered_at: float | None = None
+
+
 class SimulatedChargePoint(ChargePoint):
-    """The `ocpp` package's charge point, answering the CALLs our server sends."""
+    """The `ocpp` package's charge point, answering every CALL our server sends.
+
+    Configurable per action: `answers[action]` (camelCase payload), `errors[action]` =
+    (code, description) to answer CALLERROR, `silent` actions are never answered, `delays[action]`
+    seconds before answering (without blocking the charger's own reading and calling).
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.remote_starts: list[dict[str, Any]] = []
         self.remote_start_status = "Accepted"
+        self.answers: dict[str, dict[str, Any]] = {}
+        self.errors: dict[str, tuple[str, str]] = {}
+        self.silent: set[str] = set()
+        self.delays: dict[str, float] = {}
+        self.received: list[Received] = []
+        self.call_received = asyncio.Event()  # set at each CALL of ours
+        self._later: set[asyncio.Task[None]] = set()
 
-    @on(Action.remote_start_transaction)
-    def on_remote_start(self, id_tag: str, connector_id: int | None = None, **extra: Any):
-        self.remote_starts.append(
-            {"id_tag": id_tag, "connector_id": connector_id, "at": time.monotonic()}
-        )
-        return call_result.RemoteStartTransaction(status=self.remote_start_status)
+    async def route_message(self, raw_msg: str) -> None:
+        try:
+            msg = unpack(raw_msg)
+        except Exception:  # noqa: BLE001 - the library logs and drops it
+            return await super().route_message(raw_msg)
+        if msg.message_type_id != MessageType.Call or msg.action not in DEFAULT_ANSWERS:
+            return await super().route_message(raw_msg)
+        received = Received(msg.action, msg.unique_id, msg.payload, time.monotonic())
+        self.received.append(received)
+        self.call_received.set()
+        if msg.action in self.silent:
+            return None
+        delay = self.delays.get(msg.action, 0.0)
+        if delay:
+            task = asyncio.create_task(self._answer(msg, received, delay))
+            self._later.add(task)
+            task.add_done_callback(self._later.discard)
+            return None
+        return await self._answer(msg, received, 0.0)
+
+    async def _answer(self, msg: Any, received: Received, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        received.answered_at = time.monotonic()
+        if msg.action in self.errors:
+            code, description = self.errors[msg.action]
+            await self._send(json.dumps([4, msg.unique_id, code, description, {"by": "sim"}]))
+            return
+        await self._handle_call(msg)
+
+    def _result(self, action: str, kwargs: dict[str, Any]) -> Any:
+        answer = self.answers.get(action, DEFAULT_ANSWERS[action])
+        if action == "RemoteStartTransaction":
+            self.remote_starts.append(
+                {
+                    "id_tag": kwargs.get("id_tag"),
+                    "connector_id": kwargs.get("connector_id"),
+                    "at": time.monotonic(),
+                }
+            )
+            answer = self.answers.get(action, {"status": self.remote_start_status})
+        return getattr(call_result, action)(**camel_to_snake_case(answer))
+
+
+def _handler(action: str) -> Any:
+    def handle(self: SimulatedChargePoint, **kwargs: Any) -> Any:
+        return self._result(action, kwargs)
+
+    # `ocpp.routing.on` finds handlers by function name.
+    handle.__name__ = handle.__qualname__ = f"on_{action}"
+    return on(action)(handle)
+
+
+for _action in DEFAULT_ANSWERS:
+    setattr(SimulatedChargePoint, f"on_{_action}", _handler(_action))
 
 
 @dataclass

@@ -1,13 +1,19 @@
-"""`levity up` on embedded defaults (SQLite, in-process transport) serves a charger."""
+"""`levity up` on embedded defaults (one process: SQLite, in-process transport, web app) serves a
+charger; with the services set it runs the production processes."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import shutil
 import subprocess
 import sys
+import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from ocpp.v16 import call
@@ -26,7 +32,9 @@ print(vendor, start, stop, reason, samples)
 """
 
 
-def test_levity_up_on_embedded_defaults_serves_a_whole_session(tmp_path):
+@contextlib.contextmanager
+def levity_up_embedded(tmp_path: Path) -> Iterator[tuple[int, int, dict[str, str], Process]]:
+    """`levity up` with no service configured: (gateway port, web port, environment, process)."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -35,15 +43,18 @@ def test_levity_up_on_embedded_defaults_serves_a_whole_session(tmp_path):
     env.update(LEVITY_DATA_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
     port, web_port = free_port(), free_port()
     levity = shutil.which("levity", path=os.path.dirname(sys.executable)) or "levity"
-    up = Process(
-        "levity-up",
-        [levity, "up", "--port", str(port), "--web-port", str(web_port)],
-        env,
-        tmp_path / "up.log",
-    ).start()
+    command = [levity, "up", "--port", str(port), "--web-port", str(web_port)]
+    up = Process("levity-up", command, env, tmp_path / "up.log").start()
     try:
         up.wait_for_log("levity is up on embedded defaults", timeout=120)
         wait_until(lambda: health(port), timeout=60, what="gateway health")
+        yield port, web_port, env, up
+    finally:
+        assert up.stop(timeout=30) == 0, up.log()[-3000:]
+
+
+def test_levity_up_on_embedded_defaults_serves_a_whole_session(tmp_path):
+    with levity_up_embedded(tmp_path) as (port, web_port, env, up):
 
         async def session():
             async with charger(port, "UP-1", subprotocol=False) as cp:
@@ -90,6 +101,12 @@ def test_levity_up_on_embedded_defaults_serves_a_whole_session(tmp_path):
                 return False
 
         assert wait_until(admin_login_page, timeout=60, what="the admin login page")
+        static = f"http://127.0.0.1:{web_port}/static/admin/css/base.css"
+        with urllib.request.urlopen(static, timeout=5) as response:  # WhiteNoise
+            assert response.status == 200
+        # One process: the web app is served by the embedded gateway's process, no gunicorn.
+        assert f"web app on http://127.0.0.1:{web_port}/" in up.log()
+        assert "gunicorn" not in up.log()
         rows = subprocess.run(
             [
                 sys.executable,
@@ -103,8 +120,6 @@ def test_levity_up_on_embedded_defaults_serves_a_whole_session(tmp_path):
             cwd=ROOT,
         )
         assert rows.stdout.split() == ["V", "0", "100", "Local", "1"]
-    finally:
-        assert up.stop(timeout=30) == 0, up.log()[-3000:]
 
 
 def test_levity_up_with_services_runs_gateway_worker_and_web(stack, e2e_db, tmp_path):
@@ -150,3 +165,70 @@ def test_consume_rpc_queue_starts_the_same_worker(stack, tmp_path):
         assert "cp.*" in worker.log() and "levity.handle_frame" in worker.log()
     finally:
         worker.stop()
+
+
+def test_levity_up_embedded_command_round_trip_through_the_api(tmp_path):
+    """The issue's "done when": from a fresh `levity up`, curl a RemoteStartTransaction to a
+    connected simulated charger and get the charger's answer back, also in the API's call list."""
+    with levity_up_embedded(tmp_path) as (port, web_port, env, up):
+        manage = [sys.executable, "manage.py"]
+        manage_env = {**env, "DJANGO_SETTINGS_MODULE": "levity_backend.settings", "AMQP_URL": ""}
+        subprocess.run(
+            [
+                *manage,
+                "shell",
+                "-c",
+                "from django.contrib.auth.models import User; User.objects.create_user('op', password='pw')",
+            ],
+            env=manage_env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        token = subprocess.run(
+            [*manage, "drf_create_token", "op"],
+            env=manage_env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()[2]
+
+        def api(method: str, path: str, body: bytes | None = None) -> tuple[int, dict]:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{web_port}/api/v1/{path}",
+                data=body,
+                method=method,
+                headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    return response.status, json.loads(response.read())
+            except urllib.error.HTTPError as error:
+                return error.code, json.loads(error.read())
+
+        async def scenario():
+            async with charger(port, "UP-CMD", subprotocol=False) as cp:
+                await cp.call(
+                    call.BootNotification(charge_point_vendor="V", charge_point_model="M")
+                )
+                loop = asyncio.get_running_loop()
+                status, body = await loop.run_in_executor(
+                    None,
+                    api,
+                    "POST",
+                    "charge-points/UP-CMD/calls/RemoteStartTransaction/?wait=10",
+                    json.dumps({"idTag": "CURL", "connectorId": 1}).encode(),
+                )
+                return status, body, list(cp.remote_starts)
+
+        status, body, remote_starts = asyncio.run(scenario())
+        assert status == 200, body
+        assert body["status"] == "answered" and body["response"] == {"status": "Accepted"}
+        assert [(r["id_tag"], r["connector_id"]) for r in remote_starts] == [("CURL", 1)]
+        listed_status, listed = api("GET", "calls/?charge_point=UP-CMD")
+        assert listed_status == 200
+        results = listed["results"] if isinstance(listed, dict) and "results" in listed else listed
+        assert [(c["action"], c["status"]) for c in results] == [
+            ("RemoteStartTransaction", "answered")
+        ]

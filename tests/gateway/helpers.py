@@ -40,26 +40,56 @@ def run(coroutine: Coroutine[Any, Any, Any], *, timeout: float = 10.0) -> Any:
     return asyncio.run(bounded())
 
 
+async def eventually(predicate: Callable[[], object], *, within: float = 2.0) -> None:
+    """Poll state the code under test owns (it offers no event to wait on); fail after `within`."""
+    async with asyncio.timeout(within):
+        while not predicate():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+
 class FakeBus:
-    """Records published envelopes; the test answers them with `reply` (or `auto_reply`)."""
+    """Records published envelopes and bindings; the test answers events with `reply` (or
+    `auto_reply`) and sends commands with `deliver`."""
 
     reply_to = "levity.gw.test-gw"
 
-    def __init__(self, *, auto_reply: bool = False) -> None:
+    def __init__(self, *, auto_reply: bool = False, bind_delay: float = 0.0) -> None:
         self.auto_reply = auto_reply
+        self.bind_delay = bind_delay
         self.fail_publish = False
+        self.fail_bind = False
         self.events: list[env.Inbound] = []
+        self.bound: set[str] = set()
+        # ("bind", cp), ("unbind", cp) and ("publish", kind), in the order they completed.
+        self.log: list[tuple[str, str]] = []
         self.closed = False
         self._published: asyncio.Queue[env.Inbound] = asyncio.Queue()
-        self._on_reply: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+        self._on_message: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
-    async def start(self, on_reply: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
-        self._on_reply = on_reply
+    async def start(self, on_message: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        self._on_message = on_message
+
+    async def bind(self, charge_point_id: str) -> None:
+        await asyncio.sleep(self.bind_delay)
+        if self.fail_bind:
+            raise ConnectionError("broker unreachable")
+        self.bound.add(charge_point_id)
+        self.log.append(("bind", charge_point_id))
+
+    async def unbind(self, charge_point_id: str) -> None:
+        self.bound.discard(charge_point_id)
+        self.log.append(("unbind", charge_point_id))
+
+    async def deliver(self, message: dict[str, Any]) -> None:
+        """A message arriving on the gateway's queue (a command, say)."""
+        assert self._on_message is not None
+        await self._on_message(message)
 
     async def publish(self, envelope: env.Inbound) -> None:
         if self.fail_publish:
             raise ConnectionError("broker unreachable")
         self.events.append(envelope)
+        self.log.append(("publish", envelope["kind"]))
         self._published.put_nowait(envelope)
         if self.auto_reply:
             await self.reply(envelope)
@@ -71,8 +101,8 @@ class FakeBus:
         send: str | None = None,
         calls: list[env.OutboundCall] | None = None,
     ) -> None:
-        assert self._on_reply is not None
-        await self._on_reply(dict(env.reply(envelope, send=send, calls=calls)))
+        assert self._on_message is not None
+        await self._on_message(dict(env.reply(envelope, send=send, calls=calls)))
 
     async def next(self, *, within: float = 2.0) -> env.Inbound:
         """The next published envelope; fails the test if none comes `within` seconds."""

@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect
 from charging.protocol import envelope as env
 from gateway.bus import AmqpBus
 
-from .helpers import AMQP_URL, OCPP16, run, running_gateway
+from .helpers import AMQP_URL, OCPP16, eventually, outbound_call, run, running_gateway
 
 
 def private_names() -> tuple[str, str]:
@@ -138,26 +138,99 @@ def test_unreachable_broker_fails_after_the_url_s_connection_attempts() -> None:
     run(scenario())
 
 
+async def stand_in_worker(
+    queue: aio_pika.abc.AbstractQueue,
+    channel: aio_pika.abc.AbstractChannel,
+    seen: list[dict[str, Any]] | None = None,
+) -> None:
+    """Answers every event: a Heartbeat CALL with a CALLRESULT, anything else with nothing."""
+    async with queue.iterator() as messages:
+        async for message in messages:
+            async with message.process():
+                _, kwargs, _ = json.loads(message.body)
+                event = kwargs["envelope"]
+                if seen is not None:
+                    seen.append(event)
+                send = None
+                if event["kind"] == "frame" and json.loads(event["text"])[0] == 2:
+                    unique_id = json.loads(event["text"])[1]
+                    send = json.dumps([3, unique_id, {"currentTime": "2026-01-01T00:00:00Z"}])
+                await channel.default_exchange.publish(
+                    aio_pika.Message(env.encode(env.reply(event, send=send))),
+                    routing_key=event["reply_to"],
+                )
+
+
+def test_commands_reach_the_gateway_holding_the_charge_point_and_no_other() -> None:
+    """A mandatory publish to `levity.calls` with routing key = charge point id reaches the
+    connected charger; once it has disconnected the message is unroutable (returned)."""
+    exchange_name, cp = private_names()
+
+    async def scenario() -> None:
+        bus = AmqpBus(AMQP_URL, gateway_id=f"test-{cp}", exchange=exchange_name, queue=None)
+        connection = await aio_pika.connect(AMQP_URL)
+        seen: list[dict[str, Any]] = []
+        try:
+            async with connection, running_gateway(bus) as (_, url):
+                channel = await connection.channel()
+                inbound = await channel.declare_queue(exclusive=True, auto_delete=True)
+                await inbound.bind(exchange_name, routing_key="cp.#")
+                consumer = asyncio.create_task(stand_in_worker(inbound, channel, seen))
+                publisher = await connection.channel(publisher_confirms=True, on_return_raises=True)
+                calls = await publisher.declare_exchange(
+                    env.CALLS_EXCHANGE, aio_pika.ExchangeType.DIRECT, durable=True
+                )
+
+                async def command(unique_id: str) -> env.CallRequest:
+                    request = env.call_request(cp, outbound_call(unique_id))
+                    await calls.publish(
+                        aio_pika.Message(json.dumps(request).encode()),
+                        routing_key=cp,
+                        mandatory=True,
+                    )
+                    return request
+
+                try:
+                    with pytest.raises(aio_pika.exceptions.PublishError):
+                        await command("before")  # not connected anywhere yet
+                    async with connect(f"{url}/ocpp/{cp}", subprotocols=OCPP16) as client:
+                        # The worker has seen `connect`, so the binding is in place.
+                        await client.send('[2,"hb-1","Heartbeat",{}]')
+                        assert json.loads(await client.recv())[1] == "hb-1"
+                        request = await command("cmd-1")
+                        async with asyncio.timeout(5):
+                            assert await client.recv() == request["call"]["text"]
+                        await client.send('[3,"cmd-1",{"status":"Accepted"}]')
+
+                    # Unbound shortly after the close; until then a command routed here
+                    # comes back as `call_offline`.
+                    async with asyncio.timeout(5):
+                        while True:
+                            try:
+                                await command("after")
+                            except aio_pika.exceptions.PublishError:
+                                break
+                            await asyncio.sleep(0.05)
+                    await eventually(
+                        lambda: "disconnect" in [event["kind"] for event in seen], within=5
+                    )
+                    kinds = [event["kind"] for event in seen if event["kind"] != "call_offline"]
+                    assert kinds == ["connect", "frame", "frame", "disconnect"]
+                    offline = [event for event in seen if event["kind"] == "call_offline"]
+                    assert all(
+                        (event["conn"], event["unique_id"]) == ("", "after") for event in offline
+                    )
+                finally:
+                    consumer.cancel()
+        finally:
+            await delete_exchange(exchange_name)
+
+    run(scenario(), timeout=30)
+
+
 def test_gateway_round_trip_over_rabbitmq() -> None:
     """Charger → gateway → RabbitMQ → a stand-in worker → RabbitMQ → gateway → charger."""
     exchange_name, cp = private_names()
-
-    async def worker(
-        queue: aio_pika.abc.AbstractQueue, channel: aio_pika.abc.AbstractChannel
-    ) -> None:
-        async with queue.iterator() as messages:
-            async for message in messages:
-                async with message.process():
-                    _, kwargs, _ = json.loads(message.body)
-                    event = kwargs["envelope"]
-                    send = None
-                    if event["kind"] == "frame":
-                        unique_id = json.loads(event["text"])[1]
-                        send = json.dumps([3, unique_id, {"currentTime": "2026-01-01T00:00:00Z"}])
-                    await channel.default_exchange.publish(
-                        aio_pika.Message(env.encode(env.reply(event, send=send))),
-                        routing_key=event["reply_to"],
-                    )
 
     async def scenario() -> None:
         bus = AmqpBus(AMQP_URL, gateway_id=f"test-{cp}", exchange=exchange_name, queue=None)
@@ -167,7 +240,7 @@ def test_gateway_round_trip_over_rabbitmq() -> None:
                 channel = await connection.channel()
                 inbound = await channel.declare_queue(exclusive=True, auto_delete=True)
                 await inbound.bind(exchange_name, routing_key="cp.#")
-                consumer = asyncio.create_task(worker(inbound, channel))
+                consumer = asyncio.create_task(stand_in_worker(inbound, channel))
                 try:
                     async with connect(f"{url}/ocpp/{cp}", subprotocols=OCPP16) as client:
                         for n in range(3):

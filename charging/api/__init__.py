@@ -1,0 +1,1 @@
+"""The charging app's HTTP API (Django REST Framework): charge points, transactions, id tags, calls."""

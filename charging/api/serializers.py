@@ -1,0 +1,209 @@
+"""Serializers of the HTTP API: field names follow the models; OCPP payloads stay as the spec spells them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from charging import selectors
+from charging.models import (
+    ChargePoint,
+    Connector,
+    IdTag,
+    MeterValue,
+    OutboundCall,
+    Transaction,
+)
+
+
+class ConnectorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Connector
+        fields = [
+            "connector_id",
+            "status",
+            "error_code",
+            "info",
+            "vendor_id",
+            "vendor_error_code",
+            "timestamp",
+            "status_updated_at",
+        ]
+
+
+class ChargePointSerializer(serializers.ModelSerializer):
+    connectors = ConnectorSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ChargePoint
+        # The gateway's routing fields (connection_id, reply_to) are internal.
+        fields = [
+            "id",
+            "vendor",
+            "model",
+            "serial_number",
+            "charge_box_serial_number",
+            "firmware_version",
+            "iccid",
+            "imsi",
+            "meter_type",
+            "meter_serial_number",
+            "registration_status",
+            "connected",
+            "gateway_id",
+            "last_connect_at",
+            "last_disconnect_at",
+            "last_boot_at",
+            "last_heartbeat_at",
+            "last_message_at",
+            "diagnostics_status",
+            "diagnostics_status_at",
+            "firmware_status",
+            "firmware_status_at",
+            "created_at",
+            "connectors",
+        ]
+
+
+class MeterValueSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MeterValue
+        fields = [
+            "timestamp",
+            "received_at",
+            "connector_id",
+            "measurand",
+            "phase",
+            "location",
+            "context",
+            "format",
+            "value",
+            "unit",
+        ]
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    charge_point = serializers.CharField(source="charge_point_id", read_only=True)
+    active = serializers.BooleanField(source="is_open", read_only=True)
+    energy_wh = serializers.SerializerMethodField(
+        help_text="meter_stop - meter_start once stopped, else the latest energy register - meter_start"
+    )
+
+    class Meta:
+        model = Transaction
+        fields = [
+            "id",
+            "charge_point",
+            "connector_id",
+            "id_tag",
+            "id_tag_status",
+            "reservation_id",
+            "active",
+            "meter_start",
+            "meter_stop",
+            "energy_wh",
+            "started_at",
+            "start_received_at",
+            "stopped_at",
+            "stop_received_at",
+            "stop_reason",
+            "stop_id_tag",
+            "closed_as_orphan",
+            "notes",
+        ]
+
+    def get_energy_wh(self, transaction: Transaction) -> int | None:
+        return selectors.transaction_energy_wh(transaction=transaction)
+
+
+class TransactionDetailSerializer(TransactionSerializer):
+    meter_values = serializers.SerializerMethodField()
+
+    class Meta(TransactionSerializer.Meta):
+        fields = [*TransactionSerializer.Meta.fields, "meter_values"]
+
+    @extend_schema_field(MeterValueSerializer(many=True))
+    def get_meter_values(self, transaction: Transaction) -> list[dict[str, Any]]:
+        samples = selectors.meter_value_list(transaction=transaction)
+        return MeterValueSerializer(samples, many=True).data
+
+
+class IdTagSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(
+        slug_field="id_tag",
+        queryset=IdTag.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The parent idTag (OCPP 1.6 IdTagInfo.parentIdTag)",
+    )
+
+    class Meta:
+        model = IdTag
+        fields = ["id", "id_tag", "status", "expiry_date", "parent", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+    def validate_id_tag(self, value: str) -> str:
+        # IdToken is case insensitive (OCPP 1.6 IdToken type); the database constraint is on
+        # Lower(id_tag), which DRF's own unique validator does not know about.
+        existing = selectors.id_tag_get(id_tag=value)
+        if existing is not None and existing != self.instance:
+            raise serializers.ValidationError(
+                "An id tag with this value exists (case-insensitive)."
+            )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        parent = attrs.get("parent")
+        if parent is not None and self.instance is not None and parent.pk == self.instance.pk:
+            raise serializers.ValidationError({"parent": "An id tag cannot be its own parent."})
+        return attrs
+
+
+class OutboundCallSerializer(serializers.ModelSerializer):
+    charge_point = serializers.CharField(source="charge_point_id", read_only=True)
+
+    class Meta:
+        model = OutboundCall
+        fields = [
+            "id",
+            "unique_id",
+            "charge_point",
+            "action",
+            "payload",
+            "status",
+            "response",
+            "error_code",
+            "error_description",
+            "requested_by",
+            "timeout",
+            "created_at",
+            "sent_at",
+            "answered_at",
+        ]
+        read_only_fields = fields
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Why a call failed: an OCPP 1.6 error code (ours or the charger's) and its reason."""
+
+    code = serializers.CharField()
+    description = serializers.CharField()
+    details = serializers.DictField(required=False)
+
+
+class CallErrorResponseSerializer(serializers.Serializer):
+    """A 400 answer: the payload or action was refused before anything was recorded."""
+
+    error = ErrorSerializer()
+
+
+class CallOutcomeSerializer(OutboundCallSerializer):
+    """The recorded call, with `error` set when it did not end in a CALLRESULT."""
+
+    error = ErrorSerializer(required=False, read_only=True)
+
+    class Meta(OutboundCallSerializer.Meta):
+        fields = [*OutboundCallSerializer.Meta.fields, "error"]
+        read_only_fields = fields

@@ -1,0 +1,26 @@
+"""URLs of the HTTP API; a project mounts them with `path("api/v1/", include("charging.api.urls"))`."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+app_name = "charging-api"
+
+router = DefaultRouter()
+router.register("charge-points", views.ChargePointViewSet, basename="charge-point")
+router.register("transactions", views.TransactionViewSet, basename="transaction")
+router.register("id-tags", views.IdTagViewSet, basename="id-tag")
+router.register("calls", views.OutboundCallViewSet, basename="call")
+
+urlpatterns = [
+    path(
+        "charge-points/<str:charge_point_id>/calls/<str:action>/",
+        views.CallView.as_view(),
+        name="charge-point-call",
+    ),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="charging-api:schema"), name="docs"),
+    path("", include(router.urls)),
+]

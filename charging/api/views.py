@@ -1,0 +1,282 @@
+"""Views of the HTTP API: thin, reading through `charging.selectors` and sending through `charging.commands`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from charging import commands, selectors
+from charging.models import OutboundCall, OutboundCallStatus
+
+from . import serializers
+
+DEFAULT_WAIT = 30.0
+# A web worker is held for the whole wait; keep it well under the server's request timeout.
+MAX_WAIT = 120.0
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class APIMixin:
+    # Explicit, so a project whose DRF default is AllowAny does not expose chargers' commands.
+    permission_classes = [IsAuthenticated]
+    pagination_class = Pagination
+
+
+def _bool_param(request: Request, name: str) -> bool | None:
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return None
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ValidationError({name: "Use true or false."})
+
+
+def _str_param(request: Request, name: str) -> str | None:
+    return request.query_params.get(name) or None
+
+
+class ChargePointViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
+    """Charge points with their connectors, connection state and what their last boot reported."""
+
+    serializer_class = serializers.ChargePointSerializer
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.charge_point_list()
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("charge_point", str, description="Only this charge point's"),
+        OpenApiParameter("active", bool, description="true: still open; false: stopped"),
+    ]
+)
+class TransactionViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
+    """Transactions, newest first; the detail adds the meter values."""
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.transaction_list(
+            charge_point_id=_str_param(self.request, "charge_point"),
+            active=_bool_param(self.request, "active"),
+        )
+
+    def get_serializer_class(self) -> type[serializers.TransactionSerializer]:
+        if self.action == "retrieve":
+            return serializers.TransactionDetailSerializer
+        return serializers.TransactionSerializer
+
+
+class IdTagViewSet(APIMixin, viewsets.ModelViewSet):
+    """Id tags (RFID cards, app tokens), addressed by their idTag value."""
+
+    serializer_class = serializers.IdTagSerializer
+    lookup_field = "id_tag"
+    lookup_value_regex = "[^/]+"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.id_tag_list()
+
+    def get_object(self) -> Any:
+        # IdToken is case insensitive (OCPP 1.6 IdToken type).
+        id_tag = selectors.id_tag_get(id_tag=self.kwargs["id_tag"])
+        if id_tag is None:
+            raise NotFound()
+        self.check_object_permissions(self.request, id_tag)
+        return id_tag
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("charge_point", str, description="Only this charge point's"),
+        OpenApiParameter("status", str, enum=OutboundCallStatus.values),
+        OpenApiParameter("action", str, description="OCPP action, e.g. Reset"),
+        OpenApiParameter("unique_id", str, description="The OCPP-J message id"),
+    ]
+)
+class OutboundCallViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
+    """Calls sent to charge points, newest first. `{id}` is the call's integer `id`; filter by the
+    OCPP-J message id with `?unique_id=`."""
+
+    serializer_class = serializers.OutboundCallSerializer
+    queryset = OutboundCall.objects.none()  # for the schema; get_queryset is what runs
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.outbound_call_list(
+            charge_point_id=_str_param(self.request, "charge_point"),
+            status=_str_param(self.request, "status"),
+            action=_str_param(self.request, "action"),
+            unique_id=_str_param(self.request, "unique_id"),
+        )
+
+
+# Final (or still pending) status → HTTP status of POST .../calls/<Action>/.
+_HTTP_STATUS = {
+    OutboundCallStatus.ANSWERED: status.HTTP_200_OK,
+    OutboundCallStatus.CALL_ERROR: status.HTTP_502_BAD_GATEWAY,
+    OutboundCallStatus.TIMEOUT: status.HTTP_504_GATEWAY_TIMEOUT,
+    OutboundCallStatus.OFFLINE: status.HTTP_409_CONFLICT,
+    # Not answered within ?wait=: the call goes on; poll GET /calls/<id>/.
+    OutboundCallStatus.QUEUED: status.HTTP_504_GATEWAY_TIMEOUT,
+    OutboundCallStatus.SENT: status.HTTP_504_GATEWAY_TIMEOUT,
+}
+
+_ERRORS = {
+    OutboundCallStatus.TIMEOUT: ("Timeout", "The charge point did not answer in time"),
+    OutboundCallStatus.OFFLINE: ("Offline", "The charge point is not connected"),
+    OutboundCallStatus.QUEUED: ("Pending", "No answer yet within ?wait=; poll the call"),
+    OutboundCallStatus.SENT: ("Pending", "No answer yet within ?wait=; poll the call"),
+}
+
+
+def _error(code: str, description: str, details: dict | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "description": description}
+    if details:
+        error["details"] = details
+    return error
+
+
+def _outcome(call: OutboundCall | None, error: dict[str, Any] | None) -> dict[str, Any]:
+    data: dict[str, Any] = (
+        dict(serializers.OutboundCallSerializer(call).data) if call is not None else {}
+    )
+    if error is not None:
+        data["error"] = error
+    return data
+
+
+def _wait_param(request: Request) -> float:
+    raw = request.query_params.get("wait")
+    if raw in (None, ""):
+        return DEFAULT_WAIT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ValidationError({"wait": "A number of seconds."}) from None
+    if not 0 <= seconds < float("inf"):
+        raise ValidationError({"wait": "A number of seconds, 0 or more."})
+    return min(seconds, MAX_WAIT)
+
+
+class CallView(APIView):
+    """Send an OCPP 1.6 CALL to a charge point and (by default) wait for its answer."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]  # the OCPP payload, as the spec spells it
+
+    @extend_schema(
+        operation_id="charge_points_calls_create",
+        request=OpenApiTypes.OBJECT,
+        parameters=[
+            OpenApiParameter(
+                "action",
+                str,
+                OpenApiParameter.PATH,
+                enum=sorted(commands.CENTRAL_SYSTEM_ACTIONS),
+                description="OCPP 1.6 action sent by the central system, e.g. Reset",
+            ),
+            OpenApiParameter(
+                "wait",
+                float,
+                description=f"Seconds to wait for the answer (default {DEFAULT_WAIT:g}, at most "
+                f"{MAX_WAIT:g}); 0 answers 202 at once with the queued call",
+            ),
+        ],
+        responses={
+            200: OpenApiResponse(
+                serializers.CallOutcomeSerializer, description="Answered: `response` holds it"
+            ),
+            202: OpenApiResponse(serializers.CallOutcomeSerializer, description="Queued (?wait=0)"),
+            400: OpenApiResponse(
+                serializers.CallErrorResponseSerializer,
+                description="Unknown action or a payload its OCPP 1.6 schema refuses; "
+                "`error.code` is the 1.6 error code. Nothing was recorded",
+            ),
+            404: OpenApiResponse(description="No such charge point"),
+            409: OpenApiResponse(
+                serializers.CallOutcomeSerializer, description="The charge point is not connected"
+            ),
+            502: OpenApiResponse(
+                serializers.CallOutcomeSerializer,
+                description="The charge point answered CALLERROR; `error.code` is its code",
+            ),
+            504: OpenApiResponse(
+                serializers.CallOutcomeSerializer,
+                description="No answer in time: status `timeout`, or still `queued`/`sent` "
+                "when ?wait= ran out first (poll GET /calls/{id}/)",
+            ),
+        },
+    )
+    def post(self, request: Request, charge_point_id: str, action: str) -> Response:
+        if not isinstance(request.data, dict):
+            return Response(
+                {"error": _error("FormationViolation", "The body must be a JSON object")},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        seconds = _wait_param(request)
+        if selectors.charge_point_get(charge_point_id=charge_point_id) is None:
+            raise NotFound("No such charge point.")
+        try:
+            call = commands.send(
+                charge_point_id,
+                action,
+                dict(request.data),
+                requested_by=request.user.get_username(),
+            )
+            if seconds == 0:
+                return Response(_outcome(call, None), status=status.HTTP_202_ACCEPTED)
+            call = commands.wait(call, seconds)
+        except commands.InvalidCommand as exc:
+            return Response(
+                {"error": _error(exc.code, str(exc), exc.details)},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        except commands.ChargePointOffline as exc:
+            return Response(
+                _outcome(
+                    exc.call, _error("Offline", str(exc) or _ERRORS[OutboundCallStatus.OFFLINE][1])
+                ),
+                status=status.HTTP_409_CONFLICT,
+            )
+        except commands.CallTimeout as exc:
+            return Response(
+                _outcome(
+                    exc.call, _error("Timeout", str(exc) or _ERRORS[OutboundCallStatus.TIMEOUT][1])
+                ),
+                status=status.HTTP_504_GATEWAY_TIMEOUT,
+            )
+        except commands.CallError as exc:
+            return Response(
+                _outcome(exc.call, _error(exc.code, exc.description, exc.details)),
+                status=status.HTTP_502_BAD_GATEWAY,
+            )
+        return Response(_outcome(call, _call_error(call)), status=_HTTP_STATUS[call.status])
+
+
+def _call_error(call: OutboundCall) -> dict[str, Any] | None:
+    if call.status == OutboundCallStatus.ANSWERED:
+        return None
+    if call.status == OutboundCallStatus.CALL_ERROR:
+        return _error(call.error_code, call.error_description)
+    return _error(*_ERRORS[call.status])

@@ -1,0 +1,96 @@
+"""Small admin forms that collect the parameters of a command to a charge point (OCPP 1.6 §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+
+class CommandForm(forms.Form):
+    """A form whose `payload()` is the OCPP 1.6 request payload, spelled as the spec does."""
+
+    def payload(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+def _without_none(payload: dict[str, Any]) -> dict[str, Any]:
+    # Optional fields are left out, not sent as null: the 1.6 schemas do not allow null.
+    return {key: value for key, value in payload.items() if value is not None}
+
+
+class RemoteStartForm(CommandForm):
+    id_tag = forms.CharField(label="idTag", max_length=20)
+    connector_id = forms.IntegerField(
+        label="connectorId", min_value=1, required=False, help_text="Empty: the charger chooses"
+    )
+
+    def payload(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return _without_none({"idTag": data["id_tag"], "connectorId": data["connector_id"]})
+
+
+class ChangeAvailabilityForm(CommandForm):
+    connector_id = forms.IntegerField(
+        label="connectorId", min_value=0, initial=0, help_text="0: the whole charge point"
+    )
+    availability = forms.ChoiceField(
+        label="type", choices=[("Operative", "Operative"), ("Inoperative", "Inoperative")]
+    )
+
+    def payload(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {"connectorId": data["connector_id"], "type": data["availability"]}
+
+
+class UnlockConnectorForm(CommandForm):
+    connector_id = forms.IntegerField(label="connectorId", min_value=1, initial=1)
+
+    def payload(self) -> dict[str, Any]:
+        return {"connectorId": self.cleaned_data["connector_id"]}
+
+
+# TriggerMessage.req requestedMessage (OCPP 1.6 §6.52 MessageTrigger).
+MESSAGE_TRIGGERS = [
+    "BootNotification",
+    "DiagnosticsStatusNotification",
+    "FirmwareStatusNotification",
+    "Heartbeat",
+    "MeterValues",
+    "StatusNotification",
+]
+
+
+class TriggerMessageForm(CommandForm):
+    requested_message = forms.ChoiceField(
+        label="requestedMessage", choices=[(name, name) for name in MESSAGE_TRIGGERS]
+    )
+    connector_id = forms.IntegerField(label="connectorId", min_value=0, required=False)
+
+    def payload(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return _without_none(
+            {"requestedMessage": data["requested_message"], "connectorId": data["connector_id"]}
+        )
+
+
+class GetConfigurationForm(CommandForm):
+    keys = forms.CharField(
+        label="key",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text="One key per line or comma-separated; empty: every key",
+    )
+
+    def payload(self) -> dict[str, Any]:
+        raw = self.cleaned_data["keys"].replace(",", "\n")
+        keys = [key.strip() for key in raw.splitlines() if key.strip()]
+        return {"key": keys} if keys else {}
+
+
+class ChangeConfigurationForm(CommandForm):
+    key = forms.CharField(label="key", max_length=50)
+    value = forms.CharField(label="value", max_length=500)
+
+    def payload(self) -> dict[str, Any]:
+        return {"key": self.cleaned_data["key"], "value": self.cleaned_data["value"]}

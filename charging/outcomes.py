@@ -1,0 +1,138 @@
+"""After an outbound call ends: wake the callers waiting for it (Redis) and keep its command
+task's outcome (Celery result backend, django-celery-results). Neither is ever fatal."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+from . import conf
+from .protocol import envelope as wire
+
+if TYPE_CHECKING:
+    import redis
+
+    from .models import OutboundCall
+
+logger = logging.getLogger(__name__)
+
+WAKE_KEY_PREFIX = "levity:call:"
+WAKE_TTL = 120  # seconds a wake-up stays for a caller that starts waiting late
+_RETRY_AFTER_FAILURE = 30.0  # seconds without Redis after it failed, so callers never stall on it
+
+_lock = threading.Lock()
+_client: redis.Redis | None = None
+_client_url = ""
+_down_until = 0.0
+
+
+def wake_key(unique_id: str) -> str:
+    return f"{WAKE_KEY_PREFIX}{unique_id}:done"
+
+
+def _redis() -> redis.Redis | None:
+    """A shared client for REDIS_URL, or None when there is none or it failed recently."""
+    global _client, _client_url
+    url = conf.get("REDIS_URL") or ""
+    if not url or time.monotonic() < _down_until:
+        return None
+    with _lock:
+        if _client is None or _client_url != url:
+            import redis
+
+            _client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=None)
+            _client_url = url
+        return _client
+
+
+def _redis_failed(error: Exception) -> None:
+    global _down_until
+    _down_until = time.monotonic() + _RETRY_AFTER_FAILURE
+    logger.warning("Redis unavailable, waiting on the database instead: %s", error)
+
+
+def wake(unique_id: str, status: str) -> None:
+    """Tell the callers waiting for call `unique_id` that it ended (run after commit)."""
+    client = _redis()
+    if client is None:
+        return
+    key = wake_key(unique_id)
+    try:
+        with client.pipeline(transaction=False) as pipe:
+            pipe.rpush(key, status)
+            pipe.expire(key, WAKE_TTL)
+            pipe.execute()
+    except Exception as error:  # noqa: BLE001 - waiters fall back to the database
+        _redis_failed(error)
+
+
+def wait_for_wake(unique_id: str, timeout: float) -> bool | None:
+    """Block up to `timeout` seconds for the wake-up of call `unique_id`: True when it came,
+    False on timeout, None when Redis is not available (the caller polls the database)."""
+    client = _redis()
+    if client is None:
+        return None
+    key = wake_key(unique_id)
+    try:
+        # The socket timeout must outlast BLPOP's own, which Redis ≥ 6 takes as a float.
+        item = client.blpop([key], timeout=max(timeout, 0.01))
+        if item is None:
+            return False
+        # Put it back for anybody else waiting for the same call.
+        with client.pipeline(transaction=False) as pipe:
+            pipe.rpush(key, item[1])
+            pipe.expire(key, WAKE_TTL)
+            pipe.execute()
+        return True
+    except Exception as error:  # noqa: BLE001 - fall back to the database
+        _redis_failed(error)
+        return None
+
+
+def call_outcome(call: OutboundCall) -> dict[str, Any]:
+    """The JSON outcome of a command, as its task's stored result."""
+    return {
+        "status": call.status,
+        "charge_point": call.charge_point_id,
+        "unique_id": call.unique_id,
+        "action": call.action,
+        "response": call.response,
+        "error_code": call.error_code,
+        "error_description": call.error_description,
+    }
+
+
+def store_task_result(call: OutboundCall) -> None:
+    """Keep the call's current outcome as its command task's result (django-celery-results).
+
+    Always state SUCCESS: the task did its job (handing the CALL over); what the charger made of
+    it is `result["status"]`. Called inside the caller's transaction, under the charge point's
+    lock, so a fast answer's outcome can never be overwritten by the task's `sent`.
+    """
+    if not call.task_id:
+        return
+    from celery import current_app
+
+    # A request-like object, so the row keeps the task's name and arguments (result_extended).
+    request = SimpleNamespace(
+        id=call.task_id,
+        task=wire.SEND_CALL_TASK,
+        args=[call.pk],
+        kwargs={},
+        argsrepr=repr((call.pk,)),
+        kwargsrepr="{}",
+        hostname=None,
+        children=[],
+        meta={},
+        periodic_task_name=None,
+        ignore_result=False,
+    )
+    try:
+        current_app.backend.store_result(
+            call.task_id, call_outcome(call), "SUCCESS", request=request
+        )
+    except Exception:
+        logger.exception("storing the outcome of %s %s failed", call.action, call.unique_id)

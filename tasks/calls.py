@@ -1,0 +1,45 @@
+"""The command task: hand one recorded outbound CALL to the gateway holding its charge point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from charging.protocol import envelope as env
+from tasks import transport
+
+
+@shared_task(
+    name=env.SEND_CALL_TASK,
+    # The outcome is kept (django-celery-results), but stored by the services, in the same
+    # transaction and under the same lock as the call's status: Celery's own store after the
+    # task returns could overwrite a fast answer's outcome with "sent".
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def send_call(call_id: int) -> dict[str, Any]:
+    """Publish the CALL of OutboundCall `call_id`; it ends `offline` when no gateway holds the
+    charge point. The answer comes back as an inbound event, never awaited here.
+
+    Idempotent: a redelivery after the call was handed over (or ended) publishes nothing.
+    """
+    from charging import outcomes, services
+
+    call = services.outbound_call_start_send(call_id=call_id)
+    if call is None:
+        return {"status": "skipped"}
+    request = env.call_request(
+        call.charge_point_id,
+        {
+            "unique_id": call.unique_id,
+            "action": call.action,
+            "text": services.call_frame_text(call),
+            "delay": 0.0,
+            "timeout": call.timeout,
+        },
+    )
+    routed = transport.publish_call(request)
+    call = services.outbound_call_published(call_id=call_id, routed=routed)
+    return outcomes.call_outcome(call)

@@ -1,0 +1,300 @@
+"""Admin actions send commands to charge points and show the charger's answer (or why none).
+
+`charging.commands.call` is replaced by a fake charger (these test the admin layer); the rows
+and the admin's forms, templates and messages are real.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from django.utils import timezone
+
+from charging import commands
+from charging.models import OutboundCall
+from tests.api.conftest import command_error
+from tests.factories import make_charge_point, make_transaction
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:charging_chargepoint_changelist")
+
+
+class FakeCharger:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.answer: dict[str, Any] | Exception = {"status": "Accepted"}
+
+    def call(self, charge_point_id, action, payload, *, wait=30, requested_by=""):
+        self.calls.append(
+            {
+                "cp": charge_point_id,
+                "action": action,
+                "payload": payload,
+                "wait": wait,
+                "by": requested_by,
+            }
+        )
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+@pytest.fixture
+def charger(monkeypatch):
+    fake = FakeCharger()
+    monkeypatch.setattr(commands, "call", fake.call)
+    return fake
+
+
+def run(client, action, *ids, url=CHANGELIST, **fields):
+    """Post an admin action as the changelist (or, with apply=yes, its intermediate form) does."""
+    data = {"action": action, "_selected_action": list(ids), **fields}
+    if "apply" not in fields:
+        data["index"] = 0
+    return client.post(url, data, follow=True)
+
+
+def texts(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_clear_cache_sends_at_once_and_shows_the_answer(admin_client, charger):
+    make_charge_point("CP-1")
+    response = run(admin_client, "clear_cache", "CP-1")
+    assert response.status_code == 200
+    assert charger.calls == [
+        {"cp": "CP-1", "action": "ClearCache", "payload": {}, "wait": 15.0, "by": "admin"}
+    ]
+    assert texts(response) == ['CP-1: ClearCache → {"status": "Accepted"}']
+
+
+def test_reset_soft_and_hard(admin_client, charger):
+    make_charge_point("CP-1")
+    make_charge_point("CP-2")
+    run(admin_client, "reset_hard", "CP-2", "CP-1")
+    run(admin_client, "reset_soft", "CP-1")
+    assert [(c["cp"], c["payload"]) for c in charger.calls] == [
+        ("CP-1", {"type": "Hard"}),
+        ("CP-2", {"type": "Hard"}),
+        ("CP-1", {"type": "Soft"}),
+    ]
+
+
+def test_remote_start_asks_for_id_tag_and_connector_then_sends(admin_client, charger):
+    make_charge_point("CP-1")
+    form = run(admin_client, "remote_start", "CP-1")
+    assert form.status_code == 200
+    assert charger.calls == []  # nothing sent before the form is filled in
+    html = form.content.decode()
+    assert "RemoteStartTransaction" in html and 'name="id_tag"' in html
+    assert 'name="connector_id"' in html and 'value="CP-1"' in html
+
+    done = run(admin_client, "remote_start", "CP-1", apply="yes", id_tag="TAG-9", connector_id=2)
+    assert charger.calls[0]["payload"] == {"idTag": "TAG-9", "connectorId": 2}
+    assert charger.calls[0]["action"] == "RemoteStartTransaction"
+    assert done.redirect_chain and texts(done) == [
+        'CP-1: RemoteStartTransaction → {"status": "Accepted"}'
+    ]
+
+
+def test_remote_start_without_connector_leaves_it_out(admin_client, charger):
+    make_charge_point("CP-1")
+    run(admin_client, "remote_start", "CP-1", apply="yes", id_tag="TAG-9", connector_id="")
+    assert charger.calls[0]["payload"] == {"idTag": "TAG-9"}
+
+
+def test_an_invalid_form_is_shown_again_and_sends_nothing(admin_client, charger):
+    make_charge_point("CP-1")
+    response = run(admin_client, "remote_start", "CP-1", apply="yes", id_tag="", connector_id=0)
+    assert response.status_code == 200
+    assert charger.calls == []
+    errors = response.context["form"].errors
+    assert set(errors) == {"id_tag", "connector_id"}
+
+
+@pytest.mark.parametrize(
+    ("action", "fields", "ocpp_action", "payload"),
+    [
+        (
+            "change_availability",
+            {"connector_id": 0, "availability": "Inoperative"},
+            "ChangeAvailability",
+            {"connectorId": 0, "type": "Inoperative"},
+        ),
+        ("unlock_connector", {"connector_id": 2}, "UnlockConnector", {"connectorId": 2}),
+        (
+            "trigger_message",
+            {"requested_message": "StatusNotification", "connector_id": 1},
+            "TriggerMessage",
+            {"requestedMessage": "StatusNotification", "connectorId": 1},
+        ),
+        (
+            "trigger_message",
+            {"requested_message": "Heartbeat", "connector_id": ""},
+            "TriggerMessage",
+            {"requestedMessage": "Heartbeat"},
+        ),
+        ("get_configuration", {"keys": ""}, "GetConfiguration", {}),
+        (
+            "get_configuration",
+            {"keys": "HeartbeatInterval, MeterValueSampleInterval\nNumberOfConnectors"},
+            "GetConfiguration",
+            {"key": ["HeartbeatInterval", "MeterValueSampleInterval", "NumberOfConnectors"]},
+        ),
+        (
+            "change_configuration",
+            {"key": "HeartbeatInterval", "value": "300"},
+            "ChangeConfiguration",
+            {"key": "HeartbeatInterval", "value": "300"},
+        ),
+    ],
+)
+def test_parameterised_actions_build_the_spec_payload(
+    admin_client, charger, action, fields, ocpp_action, payload
+):
+    make_charge_point("CP-1")
+    assert run(admin_client, action, "CP-1").status_code == 200  # the form
+    assert charger.calls == []
+    run(admin_client, action, "CP-1", apply="yes", **fields)
+    assert [(c["action"], c["payload"]) for c in charger.calls] == [(ocpp_action, payload)]
+
+
+def test_a_rejected_answer_is_a_warning(admin_client, charger):
+    make_charge_point("CP-1")
+    charger.answer = {"status": "Rejected"}
+    response = run(admin_client, "unlock_connector", "CP-1", apply="yes", connector_id=1)
+    [message] = list(response.context["messages"])
+    assert message.level_tag == "warning"
+    assert str(message) == 'CP-1: UnlockConnector → {"status": "Rejected"}'
+
+
+def test_get_configuration_answer_is_shown(admin_client, charger):
+    make_charge_point("CP-1")
+    charger.answer = {
+        "configurationKey": [{"key": "HeartbeatInterval", "readonly": False, "value": "3600"}]
+    }
+    response = run(admin_client, "get_configuration", "CP-1", apply="yes", keys="")
+    [message] = list(response.context["messages"])
+    assert message.level_tag == "success"
+    assert '"HeartbeatInterval"' in str(message) and '"3600"' in str(message)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            lambda: command_error(
+                commands.CallError, "x", code="NotSupported", description="not here"
+            ),
+            "CP-1: ClearCache: the charge point answered CALLERROR NotSupported: not here",
+        ),
+        (
+            lambda: command_error(commands.CallTimeout, "late"),
+            "CP-1: ClearCache: no answer within 15 s (a later answer shows in Outbound calls)",
+        ),
+        (
+            lambda: command_error(commands.ChargePointOffline, "gone"),
+            "CP-1: ClearCache failed: not connected",
+        ),
+        (
+            lambda: command_error(
+                commands.InvalidCommand, "bad", code="FormationViolation", details={"cause": "x"}
+            ),
+            "CP-1: ClearCache not sent, invalid: FormationViolation {'cause': 'x'}",
+        ),
+    ],
+)
+def test_errors_are_shown(admin_client, charger, error, expected):
+    make_charge_point("CP-1")
+    charger.answer = error()
+    response = run(admin_client, "clear_cache", "CP-1")
+    [message] = list(response.context["messages"])
+    assert message.level_tag == "error"
+    assert str(message) == expected
+
+
+def test_real_call_to_a_disconnected_charge_point_says_so(admin_client):
+    make_charge_point("CP-1", connected=False, connection_id="")
+    response = run(admin_client, "reset_soft", "CP-1")
+    assert texts(response) == ["CP-1: Reset failed: not connected"]
+
+
+def test_remote_stop_on_transactions(admin_client, charger):
+    point = make_charge_point("CP-1")
+    open_one = make_transaction(point)
+    stopped = make_transaction(point, meter_stop=2000, stop_received_at=timezone.now())
+    response = run(
+        admin_client,
+        "remote_stop",
+        open_one.id,
+        stopped.id,
+        url=reverse("admin:charging_transaction_changelist"),
+    )
+    assert [(c["cp"], c["action"], c["payload"]) for c in charger.calls] == [
+        ("CP-1", "RemoteStopTransaction", {"transactionId": open_one.id})
+    ]
+    assert texts(response) == [
+        'CP-1: RemoteStopTransaction → {"status": "Accepted"}',
+        f"Transaction {stopped.id} is already stopped",
+    ]
+
+
+def test_commands_need_the_change_permission(client, charger):
+    make_charge_point("CP-1")
+    viewer = get_user_model().objects.create_user("viewer", password="x", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_chargepoint"))
+    client.force_login(viewer)
+    page = client.get(CHANGELIST)
+    assert page.status_code == 200
+    assert b"clear_cache" not in page.content
+    run(client, "clear_cache", "CP-1")
+    assert charger.calls == []
+
+    viewer.user_permissions.add(Permission.objects.get(codename="change_chargepoint"))
+    assert b"clear_cache" in client.get(CHANGELIST).content
+    run(client, "clear_cache", "CP-1")
+    assert len(charger.calls) == 1 and charger.calls[0]["by"] == "viewer"
+
+
+def test_outbound_calls_page_lists_filters_and_shows_a_call(admin_client):
+    one, two = make_charge_point("CP-1"), make_charge_point("CP-2")
+    answered = OutboundCall.objects.create(
+        charge_point=one,
+        unique_id=str(uuid.uuid4()),
+        action="GetConfiguration",
+        payload={"key": ["HeartbeatInterval"]},
+        status="answered",
+        response={"configurationKey": []},
+        requested_by="alice",
+    )
+    failed = OutboundCall.objects.create(
+        charge_point=two,
+        unique_id=str(uuid.uuid4()),
+        action="Reset",
+        payload={"type": "Hard"},
+        status="call_error",
+        error_code="NotSupported",
+    )
+    url = reverse("admin:charging_outboundcall_changelist")
+
+    def listed(query):
+        response = admin_client.get(url + query)
+        assert response.status_code == 200
+        return {call.pk for call in response.context["cl"].result_list}
+
+    assert listed("") == {answered.pk, failed.pk}
+    assert listed("?status__exact=call_error") == {failed.pk}
+    assert listed("?action__exact=GetConfiguration") == {answered.pk}
+    assert listed("?charge_point__id__exact=CP-2") == {failed.pk}
+
+    detail = admin_client.get(reverse("admin:charging_outboundcall_change", args=[answered.pk]))
+    assert detail.status_code == 200
+    html = detail.content.decode()
+    assert "HeartbeatInterval" in html and "configurationKey" in html and "alice" in html
+    assert 'name="_save"' not in html  # read-only
