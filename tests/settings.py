@@ -3,8 +3,10 @@
 import os
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/levity")
-# Tests use the local broker unless AMQP_URL says otherwise.
-os.environ.setdefault("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+# A RabbitMQ virtual host of this test run's own (tests/conftest.py creates and deletes it), so
+# test runs side by side never consume each other's `cp.*` messages.
+TEST_VHOST = f"levity-test-{os.getpid()}"
+os.environ.setdefault("AMQP_URL", f"amqp://guest:guest@127.0.0.1:5672/{TEST_VHOST}")
 
 from levity_backend.settings import *  # noqa: E402,F403
 

@@ -24,7 +24,8 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 
 ROOT = Path(__file__).resolve().parents[2]
-AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+# tests/settings.py points AMQP_URL at this run's own virtual host.
+AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 
 
 def free_port() -> int:
