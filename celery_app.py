@@ -6,6 +6,7 @@ from celery import Celery
 from kombu import Exchange, Queue
 
 from charging.protocol import envelope
+from tasks.maintenance import EXPIRE_STALE_CALLS_TASK
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "levity_backend.settings")
 
@@ -27,5 +28,9 @@ app.conf.task_default_exchange_type = "topic"
 app.conf.task_default_routing_key = "cp._"
 # Commands (`levity.send_call`) travel the same route (workers consume only `cp.*`); the
 # enqueuer gives the routing key `cp.<charge point id>`.
-app.conf.task_routes = {envelope.SEND_CALL_TASK: {"queue": envelope.INBOUND_QUEUE}}
-app.conf.imports = ["tasks.inbound", "tasks.calls"]
+# Housekeeping too, so `-Q cp.*` workers run it (routing key `cp._`, the default).
+app.conf.task_routes = {
+    envelope.SEND_CALL_TASK: {"queue": envelope.INBOUND_QUEUE},
+    EXPIRE_STALE_CALLS_TASK: {"queue": envelope.INBOUND_QUEUE},
+}
+app.conf.imports = ["tasks.inbound", "tasks.calls", "tasks.maintenance"]

@@ -14,10 +14,20 @@ DEFAULTS: dict[str, Any] = {
     "OCPP_CALL_TIMEOUT": 30.0,
     # A call still queued/sent this long after created + delay + timeout is given up (timeout).
     "OCPP_CALL_GRACE": 30.0,
+    # Seconds between periodic runs of services.outbound_call_expire_stale (0: never).
+    "OCPP_EXPIRE_STALE_CALLS_EVERY": 60.0,
     "OCPP_DB_RETRY_SECONDS": 25.0,
     "OCPP_GATEWAY_URL": "ws://localhost:9000/ocpp/",
-    "OCPP_MIDDLEWARE": None,
-    "REDIS_URL": "",  # empty: callers of charging.commands.wait poll the database  # None: charging.middleware.DEFAULT_MIDDLEWARE
+    "OCPP_SIMULATOR_ENABLED": True,  # the charge point simulator page at demo/ocpp/
+    # An energy register sample further than this (Wh) from the previous one is flagged.
+    "OCPP_METER_JUMP_WH": 10000,
+    # Seconds of silence, beyond twice the heartbeat interval, before a connected charger shows
+    # as offline (its gateway may have died without reporting the disconnect).
+    "OCPP_PRESENCE_MARGIN": 60,
+    "OCPP_MIDDLEWARE": None,  # None: charging.middleware.DEFAULT_MIDDLEWARE
+    "METRICS_TOKEN": "",  # empty: /metrics is open
+    "PROMETHEUS_MULTIPROC_DIR": "",  # empty: /metrics serves this process's counters
+    "REDIS_URL": "",  # empty: callers of charging.commands.wait poll the database
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any, cast
 from django.db import InterfaceError, OperationalError, connections, transaction
 from django.utils import timezone
 
-from . import conf, selectors, services
+from . import conf, metrics, selectors, services
 from .clock import parse_charger_time
 from .middleware.base import MessageContext
 from .middleware.pipeline import get_pipeline
@@ -43,11 +43,20 @@ def handle_inbound(envelope: dict[str, Any]) -> wire.Reply:
     Celery retry (that would re-queue the event behind the charge point's later ones). A
     redelivered event (same `id`) replays its stored answer without a second effect.
     """
+    # The one place the workers' outcome is measured (charging/metrics.py).
+    started = time.perf_counter()
+    reply, failed = _handle_retrying(envelope)
+    metrics.observe(envelope, reply, seconds=time.perf_counter() - started, failed=failed)
+    return reply
+
+
+def _handle_retrying(envelope: dict[str, Any]) -> tuple[wire.Reply, bool]:
+    """The reply, and whether it is the fallback of an event that could not be processed."""
     deadline = time.monotonic() + float(conf.get("OCPP_DB_RETRY_SECONDS"))
     backoff = _FIRST_BACKOFF
     while True:
         try:
-            return _handle(envelope)
+            return _handle(envelope), False
         except TRANSIENT_DB_ERRORS as error:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -58,7 +67,7 @@ def handle_inbound(envelope: dict[str, Any]) -> wire.Reply:
                     envelope.get("id"),
                     error,
                 )
-                return _fallback_reply(envelope)
+                return _fallback_reply(envelope), True
             logger.warning("%s: database error, retrying: %s", envelope.get("cp"), error)
             _close_connections()
             time.sleep(min(backoff, remaining))
@@ -70,7 +79,7 @@ def handle_inbound(envelope: dict[str, Any]) -> wire.Reply:
                 envelope.get("kind"),
                 envelope.get("id"),
             )
-            return _fallback_reply(envelope)
+            return _fallback_reply(envelope), True
 
 
 def _close_connections() -> None:

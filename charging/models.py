@@ -248,6 +248,9 @@ class MeterValue(models.Model):
     source_message = models.ForeignKey(
         Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="meter_values"
     )
+    # An energy register reading more than OCPP_METER_JUMP_WH away from the transaction's last
+    # trusted reading (charging.meter_jumps); left out of the transaction's computed energy.
+    energy_jump = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-id"]

@@ -5,7 +5,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import (
+    Case,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from . import conf
@@ -67,22 +81,37 @@ def transaction_find_start(
     )
 
 
+def _energy_readings() -> QuerySet[MeterValue]:
+    """Trusted energy register readings (flagged jumps left out), latest first, each with `wh`.
+
+    A reading without phase is the total; per-phase readings come after every total one, so they
+    count only when nothing else exists.
+    """
+    return (
+        MeterValue.objects.filter(
+            measurand=ENERGY_REGISTER,
+            unit__in=("Wh", "kWh"),
+            numeric_value__isnull=False,
+            energy_jump=False,
+        )
+        .annotate(
+            wh=Case(
+                When(unit="kWh", then=F("numeric_value") * 1000),
+                default=F("numeric_value"),
+                output_field=DecimalField(max_digits=24, decimal_places=6),
+            ),
+            phased=Case(When(phase="", then=Value(0)), default=Value(1)),
+        )
+        .order_by("phased", F("timestamp").desc(nulls_last=True), "-id")
+    )
+
+
 def transaction_last_energy_wh(*, transaction: Transaction) -> int | None:
-    """The last Energy.Active.Import.Register reading of a transaction, in Wh."""
-    samples = MeterValue.objects.filter(
-        transaction=transaction,
-        measurand=ENERGY_REGISTER,
-        unit__in=("Wh", "kWh"),
-        numeric_value__isnull=False,
-    )
-    # A reading without phase is the total; per-phase readings only when nothing else exists.
-    sample = (
-        samples.filter(phase="").order_by("-timestamp", "-id").first()
-        or samples.order_by("-timestamp", "-id").first()
-    )
-    if sample is None or sample.numeric_value is None:
+    """The last trusted Energy.Active.Import.Register reading of a transaction, in Wh."""
+    sample = _energy_readings().filter(transaction=transaction).first()
+    if sample is None:
         return None
-    wh: Decimal = sample.numeric_value * (1000 if sample.unit == "kWh" else 1)
+    wh: Decimal = sample.wh
     return int(wh)
 
 
@@ -141,6 +170,84 @@ def outbound_call_list_for_message(*, message: Message) -> QuerySet[OutboundCall
 
 def charge_point_list() -> QuerySet[ChargePoint]:
     return ChargePoint.objects.prefetch_related("connectors").order_by("id")
+
+
+def charge_point_online_cutoff(*, now: datetime | None = None) -> datetime:
+    """A connected charge point last heard from before this moment counts as offline.
+
+    Chargers send a Heartbeat every interval we gave them in BootNotification.conf (OCPP 1.6
+    §4.6), so two missed heartbeats plus a margin mean the connection is dead even when no
+    disconnect was reported (e.g. its gateway died, or a NAT dropped the socket silently).
+    """
+    seconds = 2 * float(conf.get("OCPP_HEARTBEAT_INTERVAL")) + float(
+        conf.get("OCPP_PRESENCE_MARGIN")
+    )
+    return (now or timezone.now()) - timedelta(seconds=seconds)
+
+
+def charge_point_last_seen(*, charge_point: ChargePoint) -> datetime | None:
+    """When the charge point last showed it was there: a frame, a heartbeat or a connect."""
+    moments = [
+        moment
+        for moment in (
+            charge_point.last_message_at,
+            charge_point.last_heartbeat_at,
+            charge_point.last_connect_at,
+        )
+        if moment is not None
+    ]
+    return max(moments, default=None)
+
+
+def charge_point_is_online(*, charge_point: ChargePoint, now: datetime | None = None) -> bool:
+    """Connected, and heard from recently (see `charge_point_online_cutoff`)."""
+    seen = charge_point_last_seen(charge_point=charge_point)
+    return (
+        charge_point.connected and seen is not None and seen >= charge_point_online_cutoff(now=now)
+    )
+
+
+def charge_point_online_q(*, now: datetime | None = None) -> Q:
+    """`charge_point_is_online` as a filter on ChargePoint rows; ~Q(...) is the offline ones."""
+    cutoff = charge_point_online_cutoff(now=now)
+    return Q(connected=True) & (
+        Q(last_message_at__gte=cutoff)
+        | Q(last_heartbeat_at__gte=cutoff)
+        | Q(last_connect_at__gte=cutoff)
+    )
+
+
+def charge_point_list_overview() -> QuerySet[ChargePoint]:
+    """Charge points with their connectors and open transactions (`open_transactions`) fetched
+    in two more queries, whatever their number."""
+    return ChargePoint.objects.prefetch_related(
+        "connectors",
+        Prefetch(
+            "transactions",
+            queryset=Transaction.objects.filter(stop_received_at__isnull=True).order_by("id"),
+            to_attr="open_transactions",
+        ),
+    ).order_by("id")
+
+
+def transaction_list_with_energy() -> QuerySet[Transaction]:
+    """Transactions annotated with `energy_wh` (as `transaction_energy_wh` computes it) and
+    `duration` (stopped_at - started_at, charger's clock; None while open), in one query."""
+    last_wh = Subquery(_energy_readings().filter(transaction=OuterRef("pk")).values("wh")[:1])
+    energy = DecimalField(max_digits=24, decimal_places=6)
+    return Transaction.objects.annotate(
+        energy_wh=Case(
+            When(
+                meter_stop__isnull=False,
+                then=ExpressionWrapper(
+                    F("meter_stop") - F("meter_start"), output_field=IntegerField()
+                ),
+            ),
+            default=ExpressionWrapper(last_wh - F("meter_start"), output_field=energy),
+            output_field=energy,
+        ),
+        duration=ExpressionWrapper(F("stopped_at") - F("started_at"), output_field=DurationField()),
+    )
 
 
 def transaction_list(

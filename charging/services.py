@@ -15,7 +15,7 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from . import conf, outcomes, selectors
+from . import conf, meter_jumps, outcomes, selectors
 from .clock import format_ocpp_time, parse_charger_time
 from .models import (
     PENDING_CALL_STATUSES,
@@ -551,6 +551,7 @@ def meter_values_record(
                     **fields,
                 )
             )
+    meter_jumps.meter_values_flag_new(transaction=transaction, rows=rows)
     return MeterValue.objects.bulk_create(rows)
 
 
@@ -745,10 +746,14 @@ def outbound_call_published(*, call_id: int, routed: bool) -> OutboundCall:
                 status=OutboundCallStatus.OFFLINE,
                 error_description="the charge point is not connected to any gateway",
             )
+        # A fast charger's answer can be recorded before the broker confirms the publish: the
+        # call keeps its outcome, and still gets the time it was handed over.
+        if call.sent_at is None:
+            call.sent_at = timezone.now()
+            call.save(update_fields=["sent_at"])
         if call.status == OutboundCallStatus.QUEUED:
             call.status = OutboundCallStatus.SENT
-            call.sent_at = timezone.now()
-            call.save(update_fields=["status", "sent_at"])
+            call.save(update_fields=["status"])
             outcomes.store_task_result(call)
         return call
 

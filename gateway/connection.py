@@ -16,11 +16,15 @@ from charging.protocol import envelope as env
 from charging.protocol.errors import InternalError
 
 from .bus import Bus
+from .metrics import CALL, CALLERROR, CALLRESULT, UNKNOWN, FrameHead, GatewayMetrics, frame_head
 from .replies import Replies
 
 log = logging.getLogger("gateway.connection")
 
 REPLACED = (int(CloseCode.NORMAL_CLOSURE), "replaced by a newer connection")
+# Charger CALLs awaiting our answer, remembered for the answer's action label; a bound against
+# a charger that never lets us answer (each is normally answered within reply_timeout).
+MAX_UNANSWERED = 1000
 
 
 class Connection:
@@ -43,6 +47,7 @@ class Connection:
         reply_timeout: float = 30.0,
         default_call_timeout: float = 30.0,
         max_pending_events: int = 100,
+        metrics: GatewayMetrics | None = None,
     ) -> None:
         self.id = env.new_id()
         self.charge_point_id = charge_point_id
@@ -57,15 +62,24 @@ class Connection:
         # growing memory; a well-behaved one has a single CALL in flight anyway.
         self._events: asyncio.Queue[env.Inbound] = asyncio.Queue(maxsize=max_pending_events)
         self._outbox: asyncio.Queue[env.OutboundCall] = asyncio.Queue()
-        self._outstanding: tuple[str, asyncio.Future[None]] | None = None
+        self._metrics = metrics or GatewayMetrics()
+        # Our CALL awaiting the charger's answer: (unique id, action, future of the loop time
+        # the answer arrived).
+        self._outstanding: tuple[str, str, asyncio.Future[float]] | None = None
+        self._answering: dict[str, str] = {}  # the charger's CALLs we owe an answer: id → action
         self._delayed: set[asyncio.Task[None]] = set()
         self._closing: tuple[int, str] | None = None
         self._open = True
+        self.close_status: tuple[int, str] | None = None  # (code, reason) once closed
         self.forwarder: asyncio.Task[None] | None = None
         self._sender: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"<Connection {self.charge_point_id} {self.id[:8]} from {self.remote}>"
+
+    def __str__(self) -> str:
+        # Every log line about a connection starts with `cp=<id>`: grep by charge point.
+        return f"cp={self.charge_point_id} conn={self.id[:8]}"
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -82,6 +96,7 @@ class Connection:
         try:
             async for message in self.websocket:
                 text = message if isinstance(message, str) else message.decode("utf-8", "replace")
+                self._frame_in(text)
                 await self._emit("frame", text=text)
                 self._note_answer(text)
         except ConnectionClosed:
@@ -92,7 +107,7 @@ class Connection:
             for task in (self._sender, *self._delayed):
                 if task is not None:
                     task.cancel()
-            code, reason = self._close_status()
+            code, reason = self.close_status = self._close_status()
             await self._emit("disconnect", code=code, reason=reason)
 
     async def replace(self) -> None:
@@ -129,7 +144,7 @@ class Connection:
             try:
                 await self._forward(event)
             except Exception:
-                log.exception("%r: forwarding %s event failed", self, event["kind"])
+                log.exception("%s: forwarding %s event failed", self, event["kind"])
             if event["kind"] == "disconnect":
                 return
 
@@ -140,8 +155,9 @@ class Connection:
                 await self._bus.publish(event)
                 reply = await reply_future
         except TimeoutError:
+            self._metrics.reply_timeouts.labels(event["kind"]).inc()
             log.warning(
-                "%r: no reply to %s event %s within %.1f s",
+                "%s: no reply to %s event %s within %.1f s",
                 self,
                 event["kind"],
                 event["id"],
@@ -150,7 +166,8 @@ class Connection:
             await self._answer_unanswered(event)
             return
         except Exception:
-            log.exception("%r: publishing %s event %s failed", self, event["kind"], event["id"])
+            self._metrics.publish_failures.labels(event["kind"]).inc()
+            log.exception("%s: publishing %s event %s failed", self, event["kind"], event["id"])
             await self._answer_unanswered(event)
             return
         finally:
@@ -176,12 +193,17 @@ class Connection:
         if isinstance(send, str) and send:
             await self._write(send)
         elif send is not None:
-            log.warning("%r: ignoring reply %s with a non-text `send`", self, reply.get("id"))
+            log.warning("%s: ignoring reply %s with a non-text `send`", self, reply.get("id"))
         calls = reply.get("calls") or []
         if calls and self._open:
             self._queue_calls(calls)
 
     # --- outbound: worker → charger, one CALL outstanding ----------------------------------
+
+    @property
+    def has_outstanding_call(self) -> bool:
+        """True while a CALL of ours waits for the charger's answer."""
+        return self._outstanding is not None
 
     @property
     def is_open(self) -> bool:
@@ -218,17 +240,22 @@ class Connection:
         loop = asyncio.get_running_loop()
         while True:
             call = await self._outbox.get()
-            answered: asyncio.Future[None] = loop.create_future()
-            self._outstanding = (call["unique_id"], answered)
+            answered: asyncio.Future[float] = loop.create_future()
             try:
-                if not await self._write(call["text"]):
+                action = str(call.get("action") or "")
+                self._outstanding = (call["unique_id"], action, answered)
+                head = FrameHead(CALL, call["unique_id"], action)
+                sent_at = loop.time()
+                if not await self._write(call["text"], head):
                     return
                 timeout = call.get("timeout") or self._default_call_timeout
                 try:
-                    await asyncio.wait_for(answered, timeout)
+                    answered_at = await asyncio.wait_for(answered, timeout)
+                    self._metrics.call_seconds.labels(head.action).observe(answered_at - sent_at)
                 except TimeoutError:
+                    self._metrics.call_timeouts.labels(head.action).inc()
                     log.info(
-                        "%r: %s %s got no answer within %.1f s",
+                        "%s: %s %s got no answer within %.1f s",
                         self,
                         call.get("action"),
                         call["unique_id"],
@@ -236,7 +263,7 @@ class Connection:
                     )
                     await self._emit("call_timeout", unique_id=call["unique_id"])
             except (KeyError, TypeError, ValueError):
-                log.exception("%r: dropping malformed outbound call %r", self, call)
+                log.exception("%s: dropping malformed outbound call %r", self, call)
             finally:
                 self._outstanding = None
 
@@ -244,26 +271,50 @@ class Connection:
         """Free the outbound slot when `text` answers the CALL we are waiting for."""
         if self._outstanding is None:
             return
-        unique_id, answered = self._outstanding
+        unique_id, _, answered = self._outstanding
         try:
             frame = parse(text)
         except FrameError:
             return
         answers_it = isinstance(frame, CallResult | CallError) and frame.unique_id == unique_id
         if answers_it and not answered.done():
-            answered.set_result(None)
+            answered.set_result(asyncio.get_running_loop().time())
+
+    def _frame_in(self, text: str) -> None:
+        head = frame_head(text)
+        action = head.action
+        if head.message_type == CALL:
+            if len(self._answering) >= MAX_UNANSWERED:
+                del self._answering[next(iter(self._answering))]
+            self._answering[head.unique_id] = action
+        elif head.message_type in (CALLRESULT, CALLERROR):
+            outstanding = self._outstanding
+            action = outstanding[1] if outstanding and outstanding[0] == head.unique_id else UNKNOWN
+        self._metrics.frame("in", head.message_type, action)
+        log.debug(
+            "cp=%s in %s %s %s", self.charge_point_id, head.message_type, action, head.unique_id
+        )
 
     # --- socket -----------------------------------------------------------------------------
 
-    async def _write(self, text: str) -> bool:
+    async def _write(self, text: str, head: FrameHead | None = None) -> bool:
+        head = head or frame_head(text)
+        action = head.action
+        if head.message_type in (CALLRESULT, CALLERROR):
+            # Our answer to the charger's CALL with this unique id.
+            action = self._answering.pop(head.unique_id, UNKNOWN)
         if self.websocket.state is not State.OPEN:
-            log.debug("%r: socket closed, not sending %.80s", self, text)
+            log.debug("%s: socket closed, not sending %.80s", self, text)
             return False
         try:
             await self.websocket.send(text)
         except ConnectionClosed:
-            log.debug("%r: socket closed while sending %.80s", self, text)
+            log.debug("%s: socket closed while sending %.80s", self, text)
             return False
+        self._metrics.frame("out", head.message_type, action)
+        log.debug(
+            "cp=%s out %s %s %s", self.charge_point_id, head.message_type, action, head.unique_id
+        )
         return True
 
 

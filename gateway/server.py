@@ -20,6 +20,7 @@ from charging.protocol import envelope as env
 from .bus import Bus
 from .config import GatewayConfig
 from .connection import Connection
+from .metrics import METRICS_CONTENT_TYPE, METRICS_PATH, GatewayMetrics
 from .paths import HEALTH_PATH, BadPath, charge_point_id
 from .replies import Replies
 
@@ -37,7 +38,17 @@ def select_subprotocol(
         return OCPP16
     if not subprotocols:
         return None
-    log.info("refusing subprotocols %s from %s", subprotocols, connection.remote_address)
+    path = connection.request.path if connection.request is not None else ""
+    try:
+        charge_point = charge_point_id(path)
+    except BadPath:
+        charge_point = "-"
+    log.info(
+        "cp=%s refused: subprotocols %s from %s",
+        charge_point,
+        ", ".join(subprotocols),
+        _remote(connection),
+    )
     raise NegotiationError(f"unsupported subprotocol {', '.join(subprotocols)}; expected ocpp1.6")
 
 
@@ -53,6 +64,10 @@ class Gateway:
         self.bus = bus
         self.replies = Replies()
         self.connections: dict[str, Connection] = {}  # by charge point id: the newest wins
+        self.metrics = GatewayMetrics(
+            connections=lambda: len(self.connections),
+            outstanding=lambda: sum(c.has_outstanding_call for c in self.connections.values()),
+        )
         self._forwarders: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
         self._stopping = False
@@ -74,7 +89,7 @@ class Gateway:
             self.config.host,
             self.config.port,
             process_request=self._process_request,
-            select_subprotocol=select_subprotocol,
+            select_subprotocol=self._select_subprotocol,
             ping_interval=self.config.keepalive_interval,
             ping_timeout=self.config.keepalive_timeout,
             max_size=self.config.max_frame_size,
@@ -133,11 +148,11 @@ class Gateway:
         unique_id = call["unique_id"]
         connection = self.connections.get(charge_point)
         if connection is not None and connection.queue_call(call):  # type: ignore[arg-type]
-            log.info("%r: queued command %s %s", connection, call.get("action"), unique_id)
+            log.info("%s: queued command %s %s", connection, call.get("action"), unique_id)
             return
         # Routed here, but the socket has gone since (the unbind is on its way): say so on the
         # charge point's ordered route so the worker can end the call `offline`.
-        log.info("command %s for %s: not connected here", unique_id, charge_point)
+        log.info("cp=%s command %s: not connected here", charge_point, unique_id)
         event = env.inbound(
             "call_offline",
             cp=charge_point,
@@ -154,7 +169,8 @@ class Gateway:
             async with asyncio.timeout(self.config.reply_timeout):
                 await self.bus.publish(event)
         except Exception:
-            log.exception("publishing call_offline for %s failed", event["cp"])
+            self.metrics.publish_failures.labels(event["kind"]).inc()
+            log.exception("cp=%s publishing call_offline failed", event["cp"])
 
     @contextlib.asynccontextmanager
     async def _binding(self, charge_point: str) -> AsyncIterator[None]:
@@ -174,7 +190,7 @@ class Gateway:
                 await self.bus.bind(connection.charge_point_id)
         except Exception:
             # The charger is still served; its commands come back unroutable (`offline`).
-            log.exception("%r: binding for commands failed", connection)
+            log.exception("%s: binding for commands failed", connection)
 
     async def _unbind(self, charge_point: str) -> None:
         if self._stopping:
@@ -185,17 +201,43 @@ class Gateway:
                     return  # a newer connection holds it (and has bound, or is binding)
                 await self.bus.unbind(charge_point)
         except Exception:
-            log.exception("unbinding commands for %s failed", charge_point)
+            log.exception("cp=%s unbinding commands failed", charge_point)
+
+    def _select_subprotocol(
+        self, connection: ServerConnection, subprotocols: Sequence[Subprotocol]
+    ) -> Subprotocol | None:
+        try:
+            return select_subprotocol(connection, subprotocols)
+        except NegotiationError:
+            self.metrics.refusals.labels("subprotocol").inc()
+            raise
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        if request.path.split("?", 1)[0] == HEALTH_PATH:
+        path = request.path.split("?", 1)[0]
+        if path == HEALTH_PATH:
             return self._health(connection)
+        if path == METRICS_PATH:
+            return self._metrics(connection)
         try:
             charge_point_id(request.path)
         except BadPath as error:
-            log.info("refusing %s from %s: %s", request.path, connection.remote_address, error)
+            reason = "unknown_path" if error.status == HTTPStatus.NOT_FOUND else "bad_id"
+            self.metrics.refusals.labels(reason).inc()
+            log.info(
+                "cp=- refused: %d %s for %.100r from %s",
+                error.status,
+                error.message,
+                request.path,
+                _remote(connection),
+            )
             return connection.respond(error.status, error.message + "\n")
         return None
+
+    def _metrics(self, connection: ServerConnection) -> Response:
+        response = connection.respond(HTTPStatus.OK, self.metrics.exposition().decode())
+        del response.headers["Content-Type"]
+        response.headers["Content-Type"] = METRICS_CONTENT_TYPE
+        return response
 
     def _health(self, connection: ServerConnection) -> Response:
         body = {
@@ -219,12 +261,19 @@ class Gateway:
             replies=self.replies,
             gateway_id=self.config.gateway_id,
             reply_timeout=self.config.reply_timeout,
+            metrics=self.metrics,
         )
         previous = self.connections.get(connection.charge_point_id)
         self.connections[connection.charge_point_id] = connection
-        log.info("%r connected (subprotocol %s)", connection, websocket.subprotocol)
+        self.metrics.accepted.inc()
+        log.info(
+            "%s connected from %s (subprotocol %s)",
+            connection,
+            connection.remote,
+            websocket.subprotocol,
+        )
         if previous is not None:
-            log.info("%r replaces %r", connection, previous)
+            log.info("%s replaces conn=%s", connection, previous.id[:8])
             self._spawn(previous.replace(), f"replace {previous!r}")
         try:
             # Before `connect` is forwarded: a command sent once the worker knows the charger
@@ -232,7 +281,7 @@ class Gateway:
             await self._bind(connection)
             await connection.serve()
         except Exception:
-            log.exception("%r failed", connection)
+            log.exception("%s failed", connection)
         finally:
             held = self.connections.get(connection.charge_point_id) is connection
             if held:
@@ -240,7 +289,8 @@ class Gateway:
             if connection.forwarder is not None:
                 self._forwarders.add(connection.forwarder)
                 connection.forwarder.add_done_callback(self._forwarders.discard)
-            log.info("%r disconnected", connection)
+            code, reason = connection.close_status or (1006, "")
+            log.info("%s disconnected (%d %s)", connection, code, reason)
             if held:
                 await self._unbind(connection.charge_point_id)
 
@@ -249,6 +299,13 @@ class Gateway:
         self._forwarders.add(task)  # awaited on shutdown like the forwarders
         task.add_done_callback(self._forwarders.discard)
         task.add_done_callback(_log_failure)
+
+
+def _remote(connection: ServerConnection) -> str:
+    address = connection.remote_address
+    if isinstance(address, tuple) and len(address) >= 2:
+        return f"{address[0]}:{address[1]}"
+    return str(address)
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 PYTHON = sys.executable
@@ -44,11 +47,21 @@ def main(argv: list[str] | None = None) -> None:
         default=0,
         help="websocket ping seconds, 0 = off (default %(default)s, as Grizzl-E needs)",
     )
+    up.add_argument(
+        "--flower",
+        action="store_true",
+        help="also run Flower (with a broker only; basic auth from $FLOWER_BASIC_AUTH)",
+    )
+    up.add_argument(
+        "--flower-port", type=int, default=5555, help="Flower's port (default %(default)s)"
+    )
     args = parser.parse_args(argv)
     sys.exit(up_command(args))
 
 
-def _processes(args: argparse.Namespace, embedded: bool) -> list[tuple[str, list[str]]]:
+def _processes(
+    args: argparse.Namespace, embedded: bool, *, state_dir: str
+) -> list[tuple[str, list[str]]]:
     gateway_args = [
         "--host",
         args.host,
@@ -99,6 +112,24 @@ def _processes(args: argparse.Namespace, embedded: bool) -> list[tuple[str, list
                 "info",
             ],
         ),
+        # Beat as its own process, not `worker -B`: the schedule must run exactly once however
+        # many workers there are, and compose scales the worker service, not this one.
+        # (levity.expire_stale_calls ends the calls a dead gateway can no longer report.)
+        (
+            "beat",
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "celery_app",
+                "beat",
+                "-l",
+                "info",
+                "-s",
+                os.path.join(state_dir, "celerybeat-schedule"),
+            ],
+        ),
         ("web", web),
     ]
 
@@ -124,9 +155,18 @@ def up_command(args: argparse.Namespace) -> int:
     if migrate.returncode:
         return migrate.returncode
 
+    # Beat's schedule file (last run times) lives as long as this run: the interval restarts.
+    state = tempfile.TemporaryDirectory(prefix="levity-up-")
+    # Workers and web share a prometheus-client multiprocess directory (README "Monitoring").
+    metrics_dir = None if embedded else _metrics_dir(env)
+    processes = _processes(args, embedded, state_dir=state.name)
+    flower = _flower(args, env) if args.flower and not embedded else None
+    if flower is not None:
+        processes.append(("flower", flower[0]))
     children: list[tuple[str, subprocess.Popen]] = []
-    for name, command in _processes(args, embedded):
-        children.append((name, subprocess.Popen(command, env=env, start_new_session=True)))
+    for name, command in processes:
+        child_env = _child_env(name, env, flower_auth=flower[1] if flower else "")
+        children.append((name, subprocess.Popen(command, env=child_env, start_new_session=True)))
 
     mode = (
         "embedded defaults (one process, in-process transport, no broker)"
@@ -139,10 +179,89 @@ def up_command(args: argparse.Namespace) -> int:
         f"  admin                     http://{args.host}:{args.web_port}/admin/"
         "  (first user: python manage.py createsuperuser)\n"
         f"  simulator                 http://{args.host}:{args.web_port}/demo/ocpp/\n"
+        f"  metrics (Prometheus)      http://{args.host}:{args.web_port}/metrics"
+        f"  and the gateway's http://{args.host}:{args.port}/metrics\n"
+        f"{_flower_banner(args, embedded, flower)}"
         "  stop with Ctrl+C (or SIGTERM)\n",
         flush=True,
     )
-    return _supervise(children)
+    try:
+        return _supervise(children)
+    finally:
+        state.cleanup()
+        if metrics_dir is not None:
+            metrics_dir.cleanup()
+
+
+class _MetricsDir:
+    """PROMETHEUS_MULTIPROC_DIR for this run: the given one emptied, or a temporary one."""
+
+    def __init__(self, path: str, *, temporary: bool) -> None:
+        self.path, self._temporary = path, temporary
+
+    def cleanup(self) -> None:
+        if self._temporary:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _metrics_dir(env: dict[str, str]) -> _MetricsDir:
+    """Point the children at a multiprocess directory, emptied on start: files of an earlier
+    run's processes would be added to this run's counters."""
+    given = env.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+    if given:
+        os.makedirs(given, exist_ok=True)
+        for name in os.listdir(given):
+            if name.endswith(".db"):
+                os.remove(os.path.join(given, name))
+        directory = _MetricsDir(given, temporary=False)
+    else:
+        directory = _MetricsDir(tempfile.mkdtemp(prefix="levity-metrics-"), temporary=True)
+    env["PROMETHEUS_MULTIPROC_DIR"] = directory.path
+    return directory
+
+
+def _child_env(name: str, env: dict[str, str], *, flower_auth: str) -> dict[str, str]:
+    if name not in ("gateway", "flower", "levity"):
+        return env
+    # The gateway serves its own /metrics and Flower has its own: neither writes to the
+    # workers' multiprocess directory. The embedded process (`levity`) needs none: its own
+    # registry holds everything.
+    child = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    if name == "flower":
+        child["FLOWER_BASIC_AUTH"] = flower_auth  # Flower reads FLOWER_<OPTION> variables
+    return child
+
+
+def _flower(args: argparse.Namespace, env: dict[str, str]) -> tuple[list[str], str]:
+    """Flower's command and its `user:password` ($FLOWER_BASIC_AUTH, else generated)."""
+    auth = env.get("FLOWER_BASIC_AUTH", "").strip() or f"admin:{secrets.token_urlsafe(12)}"
+    command = [
+        PYTHON,
+        "-m",
+        "celery",
+        "-A",
+        "celery_app",
+        "flower",
+        f"--address={args.host}",
+        f"--port={args.flower_port}",
+    ]
+    return command, auth
+
+
+def _flower_banner(
+    args: argparse.Namespace, embedded: bool, flower: tuple[list[str], str] | None
+) -> str:
+    if flower is not None:
+        user, _, password = flower[1].partition(":")
+        return (
+            f"  flower                    http://{args.host}:{args.flower_port}/"
+            f"  (user {user}, password {password})\n"
+            "                            task events are off (they cost throughput); to see\n"
+            "                            tasks: celery -A celery_app control enable_events\n"
+        )
+    if embedded:
+        return "  flower                    needs a broker (AMQP_URL): not started\n" * args.flower
+    return "  flower                    levity up --flower (Celery monitor)\n"
 
 
 def _supervise(children: list[tuple[str, subprocess.Popen]]) -> int:

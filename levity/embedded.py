@@ -166,6 +166,7 @@ def serve_web(host: str, port: int) -> ThreadedWSGIServer:
 
 def main(argv: list[str] | None = None) -> None:
     from gateway.cli import build_parser, config_from_args, run
+    from levity.periodic import start_stale_call_expiry
 
     global _publisher
     parser = build_parser(prog="levity-embedded")
@@ -187,9 +188,12 @@ def main(argv: list[str] | None = None) -> None:
     from tasks import transport
 
     transport.set_local_publisher(bus.submit_call)
+    # No beat without a broker: a thread ends the calls no one will answer (levity.periodic).
+    stop_expiry = start_stale_call_expiry()
     try:
         asyncio.run(run(config, bus=bus))
     finally:
+        stop_expiry()
         _publisher = None
         transport.set_local_publisher(None)
         web.shutdown()

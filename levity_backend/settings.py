@@ -168,8 +168,39 @@ OCPP_AUTO_REMOTE_START_ID_TAG = os.environ.get("OCPP_AUTO_REMOTE_START_ID_TAG", 
 OCPP_AUTO_REMOTE_START_DELAY = _env_float("OCPP_AUTO_REMOTE_START_DELAY", 1.0)
 OCPP_CALL_TIMEOUT = _env_float("OCPP_CALL_TIMEOUT", 30.0)
 OCPP_CALL_GRACE = _env_float("OCPP_CALL_GRACE", 30.0)
+# Seconds between runs of `levity.expire_stale_calls` (Celery beat below; a thread in embedded
+# mode); 0 turns it off.
+OCPP_EXPIRE_STALE_CALLS_EVERY = _env_float("OCPP_EXPIRE_STALE_CALLS_EVERY", 60.0)
 OCPP_DB_RETRY_SECONDS = _env_float("OCPP_DB_RETRY_SECONDS", 25.0)
 OCPP_GATEWAY_URL = os.environ.get("OCPP_GATEWAY_URL", "ws://localhost:9000/ocpp/")
+# The browser charge point simulator at demo/ocpp/ (prefilled with OCPP_GATEWAY_URL).
+OCPP_SIMULATOR_ENABLED = _env_bool("OCPP_SIMULATOR_ENABLED", True)
+# Energy register readings further than this (Wh) from the previous trusted one are flagged.
+OCPP_METER_JUMP_WH = int(os.environ.get("OCPP_METER_JUMP_WH", "10000"))
+# A connected charger silent for 2 × OCPP_HEARTBEAT_INTERVAL + this many seconds shows offline.
+OCPP_PRESENCE_MARGIN = _env_float("OCPP_PRESENCE_MARGIN", 60.0)
+
+# `celery -A celery_app beat`, exactly one per deployment: a gateway that died cannot report its
+# queued or outstanding CALLs, so this task ends them `timeout` (tasks/maintenance.py). Ticks no
+# worker took in time expire instead of piling up while the workers are down.
+CELERY_BEAT_SCHEDULE = (
+    {
+        "expire-stale-calls": {
+            "task": "levity.expire_stale_calls",
+            "schedule": OCPP_EXPIRE_STALE_CALLS_EVERY,
+            "options": {"expires": OCPP_EXPIRE_STALE_CALLS_EVERY},
+        }
+    }
+    if OCPP_EXPIRE_STALE_CALLS_EVERY > 0
+    else {}
+)
+
+# --- Monitoring (README "Monitoring") ---
+# `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>` when set; empty: open.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# prometheus-client's multiprocess mode: the directory every worker and web process shares
+# (prometheus-client reads the variable itself; `/metrics` sums the directory when set).
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 
 LOGGING = {
     "version": 1,

@@ -1,10 +1,15 @@
-"""URLs of the project: admin, the HTTP API under api/v1/ and the charging app's pages under demo/ocpp/."""
+"""URLs of the project: admin, the HTTP API under api/v1/, the operators' dashboard under
+dashboard/ and the charging app's pages under demo/ocpp/."""
 
 from django.contrib import admin
 from django.urls import include, path
 
+from charging.metrics import metrics_view
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("charging.api.urls")),
+    path("dashboard/", include("charging.dashboard.urls")),
     path("demo/ocpp/", include("charging.urls"), name="ocpp_demo"),
+    path("metrics", metrics_view, name="metrics"),  # Prometheus (README "Monitoring")
 ]

@@ -35,5 +35,6 @@ def test_compose_file_is_valid_and_runs_every_service():
         "web",
         "gateway",
         "worker",
+        "beat",
         "flower",
     }

@@ -1,0 +1,1 @@
+"""The operators' dashboard (`/dashboard/`): chargers, connectors, sessions, energy and errors."""

@@ -1,0 +1,139 @@
+"""Energy register jumps: readings too far from the transaction's last trusted one are flagged.
+
+A charger's Energy.Active.Import.Register only grows, and slowly: a reading more than
+OCPP_METER_JUMP_WH away (either way) from the previous trusted reading of the same transaction
+and phase is a glitch (a meter reset, a garbled frame, a unit mix-up), so it is flagged
+(`MeterValue.energy_jump`) and left out of the transaction's computed energy. The comparison is
+with the last *trusted* reading, so a single spike is flagged without flagging the reading after
+it; a lasting offset keeps being flagged until someone looks (the admin shows the flags). The first
+reading of a transaction is trusted: some chargers send meterStart 0 with absolute registers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction as db_transaction
+
+from . import conf
+from .models import MeterValue, Transaction
+from .selectors import ENERGY_REGISTER
+
+
+@dataclass(frozen=True)
+class Jump:
+    sample: MeterValue
+    previous_wh: Decimal
+    wh: Decimal
+
+
+def reading_wh(sample: MeterValue) -> Decimal | None:
+    """An energy register sample in Wh, or None when it is no usable register reading."""
+    if sample.measurand != ENERGY_REGISTER or sample.numeric_value is None:
+        return None
+    if sample.unit == "Wh":
+        return Decimal(sample.numeric_value)
+    if sample.unit == "kWh":
+        return Decimal(sample.numeric_value) * 1000
+    return None
+
+
+def _order_key(sample: MeterValue) -> tuple[bool, float, int]:
+    # Readings without a timestamp go last, like in the selectors' ordering.
+    moment = sample.timestamp
+    return (moment is None, moment.timestamp() if moment else 0.0, sample.pk or 0)
+
+
+def flag_sequence(
+    samples: Iterable[MeterValue],
+    *,
+    threshold_wh: Decimal,
+    previous_wh: dict[str, Decimal] | None = None,
+) -> list[Jump]:
+    """Set `energy_jump` on each register reading of `samples` (one transaction's, in the
+    charger's order) and return the jumps. `previous_wh` holds the last trusted reading per phase
+    from before `samples`; it is updated in place. Pure: nothing is saved."""
+    previous = previous_wh if previous_wh is not None else {}
+    jumps = []
+    for sample in samples:
+        wh = reading_wh(sample)
+        if wh is None:
+            continue
+        last = previous.get(sample.phase)
+        if last is not None and abs(wh - last) > threshold_wh:
+            sample.energy_jump = True
+            jumps.append(Jump(sample=sample, previous_wh=last, wh=wh))
+        else:
+            sample.energy_jump = False
+            previous[sample.phase] = wh
+    return jumps
+
+
+def _threshold() -> Decimal:
+    return Decimal(conf.get("OCPP_METER_JUMP_WH"))
+
+
+def meter_values_flag_new(*, transaction: Transaction | None, rows: list[MeterValue]) -> list[Jump]:
+    """Flag the jumps among `rows`, about to be stored for `transaction`, against its stored
+    trusted readings (one query per phase seen). Sets the field; the caller saves the rows."""
+    if transaction is None:
+        return []
+    readings = sorted((row for row in rows if reading_wh(row) is not None), key=_order_key)
+    if not readings:
+        return []
+    previous: dict[str, Decimal] = {}
+    for phase in {row.phase for row in readings}:
+        stored = MeterValue.objects.filter(
+            transaction=transaction,
+            measurand=ENERGY_REGISTER,
+            phase=phase,
+            unit__in=("Wh", "kWh"),
+            numeric_value__isnull=False,
+            energy_jump=False,
+        )
+        first = readings[0].timestamp
+        if first is not None:
+            # A charger may send older readings late (StopTransaction transactionData).
+            stored = stored.filter(timestamp__lte=first)
+        last = stored.order_by("-timestamp", "-id").first()
+        if last is not None:
+            previous[phase] = reading_wh(last)  # type: ignore[assignment]
+    return flag_sequence(readings, threshold_wh=_threshold(), previous_wh=previous)
+
+
+@dataclass(frozen=True)
+class Recheck:
+    transaction: Transaction
+    jumps: list[Jump]
+    changed: list[MeterValue]
+
+
+def transaction_recheck_jumps(*, transaction: Transaction, dry_run: bool = False) -> Recheck:
+    """Recompute the flags of all of a transaction's register readings with today's threshold;
+    save the ones that changed unless `dry_run`."""
+    samples = list(
+        MeterValue.objects.filter(
+            transaction=transaction,
+            measurand=ENERGY_REGISTER,
+            unit__in=("Wh", "kWh"),
+            numeric_value__isnull=False,
+        )
+    )
+    before = {sample.pk: sample.energy_jump for sample in samples}
+    by_phase: dict[str, list[MeterValue]] = defaultdict(list)
+    for sample in sorted(samples, key=_order_key):
+        by_phase[sample.phase].append(sample)
+    jumps: list[Jump] = []
+    for phase_samples in by_phase.values():
+        jumps.extend(flag_sequence(phase_samples, threshold_wh=_threshold()))
+    changed = [sample for sample in samples if sample.energy_jump != before[sample.pk]]
+    if changed and not dry_run:
+        with db_transaction.atomic():
+            MeterValue.objects.bulk_update(changed, ["energy_jump"])
+    elif dry_run:
+        for sample in changed:  # leave the caller's view of the rows as stored
+            sample.energy_jump = before[sample.pk]
+    return Recheck(transaction=transaction, jumps=jumps, changed=changed)

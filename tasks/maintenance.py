@@ -1,0 +1,19 @@
+"""Periodic housekeeping tasks, run by Celery beat (`celery -A celery_app beat`)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+EXPIRE_STALE_CALLS_TASK = "levity.expire_stale_calls"
+
+
+@shared_task(name=EXPIRE_STALE_CALLS_TASK, ignore_result=True)
+def expire_stale_calls() -> int:
+    """End as `timeout` the outbound calls nobody can answer any more (e.g. their gateway died
+    with them queued or outstanding); returns how many ended.
+
+    Idempotent and safe to run concurrently: each call is re-checked under its charge point's lock.
+    """
+    from charging import services
+
+    return services.outbound_call_expire_stale()
