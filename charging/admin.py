@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
-from . import commands, forms, selectors
+from . import admission, commands, forms, selectors
 from .models import (
     ChargePoint,
     ConfigurationKey,
@@ -267,6 +267,94 @@ COMMAND_ACTIONS = [
 ]
 
 
+# --- admission: approval and authorization keys ----------------------------------------------
+
+
+@admin.action(description="Approve (BootNotification Accepted)", permissions=["command"])
+def approve(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[ChargePoint]
+) -> None:
+    for charge_point in queryset.order_by("id"):
+        admission.charge_point_approve(charge_point=charge_point, approved=True)
+        note = ""
+        if charge_point.connected and charge_point.registration_status != "Accepted":
+            # Rather than wait for its next boot after OCPP_PENDING_INTERVAL (OCPP 1.6 §5.17).
+            try:
+                commands.send(
+                    charge_point.id,
+                    "TriggerMessage",
+                    {"requestedMessage": "BootNotification"},
+                    requested_by=request.user.get_username(),
+                )
+                note = "; asked it to boot again (TriggerMessage)"
+            except commands.CommandError:
+                note = "; it is accepted at its next BootNotification"
+        messages.success(request, f"{charge_point.id}: approved{note}")
+
+
+@admin.action(description="Withdraw approval (BootNotification Pending)", permissions=["command"])
+def withdraw_approval(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[ChargePoint]
+) -> None:
+    for charge_point in queryset.order_by("id"):
+        admission.charge_point_approve(charge_point=charge_point, approved=False)
+        messages.warning(request, f"{charge_point.id}: no longer approved")
+
+
+@admin.action(description="Set authorization key…", permissions=["command"])
+def set_authorization_key(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[ChargePoint]
+) -> HttpResponse | None:
+    form = forms.AuthorizationKeyForm(request.POST if "apply" in request.POST else None)
+    if not form.is_valid():
+        return TemplateResponse(
+            request,
+            "admin/charging/command_form.html",
+            {
+                **modeladmin.admin_site.each_context(request),
+                "title": "Set authorization key",
+                "opts": modeladmin.model._meta,
+                "form": form,
+                "ocpp_action": "AuthorizationKey",
+                "admin_action": "set_authorization_key",
+                "queryset": queryset,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "from_change": request.POST.get("_from_change", ""),
+            },
+        )
+    for charge_point in queryset.order_by("id"):
+        key = form.cleaned_data["key"] or admission.authorization_key_generate()
+        shown = "" if form.cleaned_data["key"] else f": {key} (shown once)"
+        if not form.cleaned_data["rotate"]:
+            admission.authorization_key_set(charge_point=charge_point, key=key)
+            messages.success(request, f"{charge_point.id}: authorization key set{shown}")
+            continue
+        try:
+            commands.change_authorization_key(
+                charge_point.id,
+                key=key,
+                wait=ADMIN_COMMAND_WAIT,
+                requested_by=request.user.get_username(),
+            )
+        except commands.CommandError as exc:
+            messages.error(request, f"{charge_point.id}: authorization key not changed: {exc}")
+        else:
+            messages.success(request, f"{charge_point.id}: authorization key changed{shown}")
+    return None
+
+
+@admin.action(description="Remove authorization key", permissions=["command"])
+def remove_authorization_key(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[ChargePoint]
+) -> None:
+    for charge_point in queryset.order_by("id"):
+        admission.authorization_key_set(charge_point=charge_point, key=None)
+        messages.warning(request, f"{charge_point.id}: authorization key removed")
+
+
+ADMISSION_ACTIONS = [approve, withdraw_approval, set_authorization_key, remove_authorization_key]
+
+
 # --- charge points --------------------------------------------------------------------------
 
 
@@ -331,7 +419,8 @@ class ConfigurationKeyInline(ReadOnlyInline):
 
 @admin.register(ChargePoint)
 class ChargePointAdmin(CommandPermissionMixin, ReadOnlyAdmin):
-    actions = COMMAND_ACTIONS
+    actions = [*COMMAND_ACTIONS, *ADMISSION_ACTIONS]
+    add_form = forms.ChargePointAddForm
     change_form_template = "admin/charging/chargepoint/change_form.html"
     list_display = (
         "id",
@@ -343,12 +432,20 @@ class ChargePointAdmin(CommandPermissionMixin, ReadOnlyAdmin):
         "connector_badges",
         "active_transaction",
         "registration_status",
+        "approved",
     )
-    list_filter = (OnlineFilter, ConnectorStatusFilter, "vendor", "registration_status")
+    list_filter = (
+        OnlineFilter,
+        ConnectorStatusFilter,
+        "vendor",
+        "registration_status",
+        "approved",
+    )
     search_fields = ("id", "vendor", "model", "serial_number", "charge_box_serial_number")
     inlines = (ConnectorInline, ConfigurationKeyInline)
     fieldsets = (
         (None, {"fields": ("id", "online", "registration_status", "active_transaction")}),
+        ("Admission", {"fields": ("approved", "has_authorization_key")}),
         (
             "Boot notification",
             {
@@ -390,6 +487,7 @@ class ChargePointAdmin(CommandPermissionMixin, ReadOnlyAdmin):
     )
     readonly_fields = (
         "online",
+        "has_authorization_key",
         "active_transaction",
         "recent_connection_events",
         "recent_messages",
@@ -397,6 +495,39 @@ class ChargePointAdmin(CommandPermissionMixin, ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ChargePoint]:
         return selectors.charge_point_list_overview()
+
+    # Adding is registering a charge point before it connects (charging.admission): its id and,
+    # optionally, its authorization key; everything else it reports itself.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("charging.add_chargepoint")
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        if obj is None:
+            kwargs["form"] = self.add_form
+            kwargs["fields"] = ["id"]
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None):
+        if obj is None:
+            return [(None, {"fields": ("id", "new_authorization_key")})]
+        return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        return () if obj is None else super().get_readonly_fields(request, obj)
+
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None):
+        return [] if obj is None else super().get_inline_instances(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: ChargePoint, form: Any, change: bool) -> None:
+        if change:
+            return  # read-only: nothing is edited by hand
+        admission.charge_point_provision(
+            charge_point_id=obj.id, key=form.cleaned_data.get("new_authorization_key") or None
+        )
+
+    @admin.display(description="authorization key", boolean=True)
+    def has_authorization_key(self, charge_point: ChargePoint) -> bool:
+        return bool(charge_point.authorization_key)
 
     @admin.display(description="online")
     def online(self, charge_point: ChargePoint) -> SafeString:

@@ -1,4 +1,4 @@
-"""App config: builds and validates the OCPP middleware pipeline at start-up."""
+"""App config: builds and validates the OCPP middleware pipeline and the admission policy at start-up."""
 
 from django.apps import AppConfig
 
@@ -10,7 +10,9 @@ class ChargingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from .admission import unknown_charge_point_policy
         from .middleware.pipeline import build_pipelines
 
         # Fails with ImproperlyConfigured naming the bad OCPP_MIDDLEWARE entry.
         build_pipelines()
+        unknown_charge_point_policy()  # ImproperlyConfigured for a bad OCPP_UNKNOWN_CHARGE_POINTS

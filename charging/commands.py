@@ -32,8 +32,10 @@ __all__ = [
     "ChargePointOffline",
     "CommandError",
     "InvalidCommand",
+    "KeyNotChanged",
     "call",
     "cancel_reservation",
+    "change_authorization_key",
     "change_availability",
     "change_configuration",
     "clear_cache",
@@ -91,6 +93,15 @@ class ChargePointOffline(CommandError):
 
 class CallTimeout(CommandError):
     """No answer within the call's timeout (or within the caller's wait)."""
+
+
+class KeyNotChanged(CommandError):
+    """The charger answered ChangeConfiguration AuthorizationKey with something other than
+    Accepted (`.status`: Rejected, RebootRequired, NotSupported); the stored key is unchanged."""
+
+    def __init__(self, message: str, *, status: str, call: OutboundCall | None = None) -> None:
+        super().__init__(message, call=call)
+        self.status = status
 
 
 class CallError(CommandError):
@@ -344,6 +355,43 @@ def change_configuration(
         wait=wait,
         requested_by=requested_by,
     )
+
+
+def change_authorization_key(
+    charge_point_id: str,
+    *,
+    key: str | None = None,
+    wait: float = DEFAULT_WAIT,
+    requested_by: str = "",
+) -> str:
+    """Rotate the charge point's HTTP Basic password (security whitepaper §3.1): send
+    ChangeConfiguration AuthorizationKey and return the key once the charger answered Accepted,
+    when its hash has been stored (services, on the answer). `key=None` generates one.
+
+    Raises InvalidCommand for an unusable key, KeyNotChanged for any other answer (the old key
+    stays valid), and ChargePointOffline, CallTimeout or CallError as `call` does. After a
+    timeout the charger's key is unknown: it keeps the old hash here.
+    """
+    from . import admission
+
+    key = admission.authorization_key_generate() if key is None else key
+    try:
+        admission.authorization_key_validate(key)
+    except admission.InvalidAuthorizationKey as error:
+        raise InvalidCommand(str(error), code="PropertyConstraintViolation") from None
+    answer = call(
+        charge_point_id,
+        "ChangeConfiguration",
+        {"key": admission.AUTHORIZATION_KEY, "value": key},
+        wait=wait,
+        requested_by=requested_by,
+    )
+    status = str(answer.get("status", ""))
+    if status != "Accepted":
+        raise KeyNotChanged(
+            f"{charge_point_id} answered AuthorizationKey with {status}", status=status
+        )
+    return key
 
 
 def get_configuration(

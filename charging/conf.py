@@ -19,6 +19,13 @@ DEFAULTS: dict[str, Any] = {
     "OCPP_DB_RETRY_SECONDS": 25.0,
     "OCPP_GATEWAY_URL": "ws://localhost:9000/ocpp/",
     "OCPP_SIMULATOR_ENABLED": True,  # the charge point simulator page at demo/ocpp/
+    # Charge points not known yet (charging.admission): "accept" (create them), "pending"
+    # (create them; BootNotification Pending until approved) or "reject" (HTTP 404).
+    "OCPP_UNKNOWN_CHARGE_POINTS": "accept",
+    # True: a charge point without an authorization key cannot connect (HTTP 401).
+    "OCPP_REQUIRE_AUTHORIZATION_KEY": False,
+    # BootNotification interval (seconds before the next one) while Pending or Rejected.
+    "OCPP_PENDING_INTERVAL": 60,
     # An energy register sample further than this (Wh) from the previous one is flagged.
     "OCPP_METER_JUMP_WH": 10000,
     # Seconds of silence, beyond twice the heartbeat interval, before a connected charger shows

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
 from django.db import InterfaceError, OperationalError, connections, transaction
 from django.utils import timezone
 
-from . import conf, metrics, selectors, services
+from . import admission, conf, metrics, selectors, services
 from .clock import parse_charger_time
 from .middleware.base import MessageContext
 from .middleware.pipeline import get_pipeline
 from .models import ChargePoint, Direction, Message, OutboundCall, OutboundCallStatus
 from .protocol import Call, CallError, CallResult, FrameError, MessageType, OCPPError, parse
 from .protocol import envelope as wire
-from .protocol.errors import ActionNotImplemented, InternalError, NotSupported
+from .protocol.errors import ActionNotImplemented, InternalError, NotSupported, SecurityError
 from .protocol.frames import is_known_action
 from .protocol.validation import validate_payload
 
@@ -36,8 +37,23 @@ class InvalidResponseError(Exception):
     """A middleware answered with a payload its response schema rejects: our bug."""
 
 
+@dataclass(frozen=True)
+class Handled:
+    """What processing one event produced: its reply, for the gateway that sent it, and the
+    connections other gateways must close (`(reply_to, request)`), once it is committed."""
+
+    reply: wire.Reply
+    closes: list[tuple[str, wire.CloseRequest]] = field(default_factory=list)
+
+
 def handle_inbound(envelope: dict[str, Any]) -> wire.Reply:
-    """Process one inbound event and return its one reply, whatever happens.
+    """Process one inbound event and return its one reply, whatever happens (`handle_event`
+    without the close requests: a process with a single gateway never needs them)."""
+    return handle_event(envelope).reply
+
+
+def handle_event(envelope: dict[str, Any]) -> Handled:
+    """Process one inbound event: its one reply, whatever happens, and the close requests.
 
     Transient database errors are retried here, within OCPP_DB_RETRY_SECONDS, never through a
     Celery retry (that would re-queue the event behind the charge point's later ones). A
@@ -45,18 +61,20 @@ def handle_inbound(envelope: dict[str, Any]) -> wire.Reply:
     """
     # The one place the workers' outcome is measured (charging/metrics.py).
     started = time.perf_counter()
-    reply, failed = _handle_retrying(envelope)
-    metrics.observe(envelope, reply, seconds=time.perf_counter() - started, failed=failed)
-    return reply
+    handled, failed = _handle_retrying(envelope)
+    metrics.observe(envelope, handled.reply, seconds=time.perf_counter() - started, failed=failed)
+    return handled
 
 
-def _handle_retrying(envelope: dict[str, Any]) -> tuple[wire.Reply, bool]:
-    """The reply, and whether it is the fallback of an event that could not be processed."""
+def _handle_retrying(envelope: dict[str, Any]) -> tuple[Handled, bool]:
+    """What the event produced, and whether it is the fallback of an event that could not be
+    processed."""
     deadline = time.monotonic() + float(conf.get("OCPP_DB_RETRY_SECONDS"))
     backoff = _FIRST_BACKOFF
     while True:
+        closes: list[tuple[str, wire.CloseRequest]] = []  # afresh: a failed attempt rolled back
         try:
-            return _handle(envelope), False
+            return Handled(_handle(envelope, closes), closes), False
         except TRANSIENT_DB_ERRORS as error:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -67,7 +85,7 @@ def _handle_retrying(envelope: dict[str, Any]) -> tuple[wire.Reply, bool]:
                     envelope.get("id"),
                     error,
                 )
-                return _fallback_reply(envelope), True
+                return Handled(_fallback_reply(envelope)), True
             logger.warning("%s: database error, retrying: %s", envelope.get("cp"), error)
             _close_connections()
             time.sleep(min(backoff, remaining))
@@ -79,7 +97,7 @@ def _handle_retrying(envelope: dict[str, Any]) -> tuple[wire.Reply, bool]:
                 envelope.get("kind"),
                 envelope.get("id"),
             )
-            return _fallback_reply(envelope), True
+            return Handled(_fallback_reply(envelope)), True
 
 
 def _close_connections() -> None:
@@ -109,9 +127,11 @@ def _fallback_reply(envelope: dict[str, Any]) -> wire.Reply:
     return wire.reply(inbound)
 
 
-def _handle(envelope: dict[str, Any]) -> wire.Reply:
+def _handle(envelope: dict[str, Any], closes: list[tuple[str, wire.CloseRequest]]) -> wire.Reply:
     inbound = cast(wire.Inbound, envelope)
     kind = envelope["kind"]
+    if kind == "handshake":
+        return _handle_handshake(inbound)
     received_at = parse_charger_time(envelope.get("at")) or timezone.now()
     with transaction.atomic():
         charge_point = services.charge_point_lock(charge_point_id=envelope["cp"])
@@ -121,6 +141,8 @@ def _handle(envelope: dict[str, Any]) -> wire.Reply:
         if kind == "frame":
             return _handle_frame(charge_point, inbound, received_at)
         if kind == "connect":
+            previous = charge_point.connection_id if charge_point.connected else ""
+            previous_reply_to = charge_point.reply_to
             services.charge_point_connected(
                 charge_point=charge_point,
                 connection_id=envelope["conn"],
@@ -131,6 +153,7 @@ def _handle(envelope: dict[str, Any]) -> wire.Reply:
                 at=received_at,
                 frame_id=envelope["id"],
             )
+            closes.extend(_superseded(charge_point, inbound, previous, previous_reply_to))
         elif kind == "disconnect":
             services.charge_point_disconnected(
                 charge_point=charge_point,
@@ -148,6 +171,42 @@ def _handle(envelope: dict[str, Any]) -> wire.Reply:
         else:
             raise ValueError(f"unknown event kind {kind!r}")
     return wire.reply(inbound)
+
+
+def _handle_handshake(envelope: wire.Inbound) -> wire.Reply:
+    """May this websocket open? Decided afresh on redelivery (no lock, nothing replayed): it
+    changes nothing but a refusal's event row. The password is never logged or stored."""
+    admission_ = admission.handshake_admit(
+        charge_point_id=envelope["cp"],
+        username=envelope.get("username"),
+        password=envelope.get("password"),
+        remote=str(envelope.get("remote") or ""),
+        gateway_id=str(envelope.get("gateway") or ""),
+    )
+    return wire.handshake_reply(
+        envelope,
+        accept=admission_.accept,
+        status=int(admission_.status),
+        reason=admission_.reason,
+    )
+
+
+def _superseded(
+    charge_point: ChargePoint, envelope: wire.Inbound, previous: str, previous_reply_to: str
+) -> list[tuple[str, wire.CloseRequest]]:
+    """After a `connect`: the connection that lost, when another gateway holds it.
+
+    The newest connection wins (docs/gateway.md). A gateway closes its own older socket of the
+    same charge point, but cannot see one on another gateway: that one is told here. A connect
+    older than the current connection (delivered late) loses itself.
+    """
+    conn, reply_to = envelope["conn"], envelope.get("reply_to", "")
+    if charge_point.connection_id == conn:  # this connection won
+        if previous and previous != conn and previous_reply_to and previous_reply_to != reply_to:
+            return [(previous_reply_to, wire.close_request(charge_point.id, previous))]
+    elif charge_point.connected and reply_to and charge_point.reply_to != reply_to:
+        return [(reply_to, wire.close_request(charge_point.id, conn))]
+    return []
 
 
 def _replay(envelope: wire.Inbound) -> wire.Reply | None:
@@ -298,6 +357,9 @@ def _run_pipeline(context: MessageContext) -> CallResult | CallError:
         if pipeline is None:
             raise NotSupported(details={"cause": f"{call.action} is not handled here"})
         validate_payload(MessageType.call, call.action, call.payload)
+        if call.action in admission.REFUSED_UNTIL_APPROVED and not context.charge_point.approved:
+            # OCPP 1.6 §4.2: not Accepted, it should not send this; nothing is granted.
+            raise SecurityError(details={"cause": "the charge point is not accepted yet"})
         # A savepoint: a failing middleware leaves nothing behind but the recorded frames.
         with transaction.atomic():
             payload = pipeline(context)

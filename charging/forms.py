@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from .models import ChargePoint
+
 
 class CommandForm(forms.Form):
     """A form whose `payload()` is the OCPP 1.6 request payload, spelled as the spec does."""
@@ -94,3 +96,34 @@ class ChangeConfigurationForm(CommandForm):
 
     def payload(self) -> dict[str, Any]:
         return {"key": self.cleaned_data["key"], "value": self.cleaned_data["value"]}
+
+
+class AuthorizationKeyForm(forms.Form):
+    """Set a charge point's HTTP Basic password (charging.admission); only its hash is kept."""
+
+    key = forms.CharField(
+        label="authorization key",
+        required=False,
+        strip=False,
+        min_length=16,
+        max_length=40,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="16 to 40 characters; empty: a random one is generated and shown once",
+    )
+    rotate = forms.BooleanField(
+        label="send it to the charge point first",
+        required=False,
+        initial=True,
+        help_text="ChangeConfiguration AuthorizationKey; the key is stored only when the charge "
+        "point answers Accepted. Unticked: store it as configured on the charger by hand",
+    )
+
+
+class ChargePointAddForm(forms.ModelForm):
+    """Register a charge point before it connects (needed when unknown ones are rejected)."""
+
+    new_authorization_key = AuthorizationKeyForm.base_fields["key"]
+
+    class Meta:
+        model = ChargePoint
+        fields = ["id"]

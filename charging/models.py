@@ -31,6 +31,14 @@ class ChargePoint(models.Model):
     registration_status = models.CharField(
         max_length=16, choices=RegistrationStatus.choices, blank=True, default=""
     )
+    # Admission (charging.admission): BootNotification answers Accepted only once approved;
+    # charge points first seen under OCPP_UNKNOWN_CHARGE_POINTS "pending"/"reject" start unapproved.
+    approved = models.BooleanField(
+        default=True, help_text="Admitted by an operator: BootNotification is answered Accepted"
+    )
+    # HTTP Basic password of the websocket handshake (security profile 1), as a Django password
+    # hash; empty: none set. The key itself is never stored.
+    authorization_key = models.CharField(max_length=256, blank=True, default="", editable=False)
 
     # Connection state, written from the gateway's connect/disconnect events.
     connected = models.BooleanField(default=False)
@@ -263,11 +271,12 @@ class MeterValue(models.Model):
 
 
 class ConnectionEvent(models.Model):
-    """A websocket of a charge point was accepted or closed by a gateway."""
+    """A websocket of a charge point was accepted or closed by a gateway, or refused."""
 
     class Kind(models.TextChoices):
         CONNECT = "connect"
         DISCONNECT = "disconnect"
+        REFUSED = "refused"  # a handshake refused for its credentials (close_code: HTTP status)
 
     charge_point = models.ForeignKey(
         ChargePoint, on_delete=models.CASCADE, related_name="connection_events"

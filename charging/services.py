@@ -29,7 +29,6 @@ from .models import (
     MeterValue,
     OutboundCall,
     OutboundCallStatus,
-    RegistrationStatus,
     Transaction,
 )
 from .protocol import Call
@@ -97,7 +96,12 @@ def charge_point_lock(*, charge_point_id: str) -> ChargePoint:
         or not 0 < len(charge_point_id) <= MAX_CHARGE_POINT_ID_LENGTH
     ):
         raise ValueError(f"bad charge point id {charge_point_id!r}")
-    ChargePoint.objects.get_or_create(id=charge_point_id)
+    if not ChargePoint.objects.filter(id=charge_point_id).exists():
+        from .admission import approved_on_creation
+
+        ChargePoint.objects.get_or_create(
+            id=charge_point_id, defaults={"approved": approved_on_creation()}
+        )
     return ChargePoint.objects.select_for_update().get(id=charge_point_id)
 
 
@@ -115,7 +119,10 @@ def charge_point_boot(
     meter_serial_number: str = "",
     at: datetime | None = None,
 ) -> ChargePoint:
-    """Store what a BootNotification reports and register the charge point as Accepted."""
+    """Store what a BootNotification reports; its registration status is Accepted once approved
+    (charging.admission.registration_status), Pending or Rejected before."""
+    from .admission import registration_status
+
     charge_point.vendor = vendor
     charge_point.model = model
     charge_point.serial_number = serial_number
@@ -125,7 +132,7 @@ def charge_point_boot(
     charge_point.imsi = imsi
     charge_point.meter_type = meter_type
     charge_point.meter_serial_number = meter_serial_number
-    charge_point.registration_status = RegistrationStatus.ACCEPTED
+    charge_point.registration_status = registration_status(charge_point=charge_point)
     charge_point.last_boot_at = at or timezone.now()
     charge_point.save(
         update_fields=[
@@ -676,10 +683,33 @@ def outbound_call_complete(
     _run_callback(call)
     if status == OutboundCallStatus.ANSWERED:
         _apply_answer(call)
+    _redact_secret(call)
     outcomes.store_task_result(call)
     unique_id = call.unique_id
     db_transaction.on_commit(lambda: outcomes.wake(unique_id, status.value))
     return call
+
+
+REDACTED = "<redacted>"
+
+
+def _redact_secret(call: OutboundCall) -> None:
+    """A ChangeConfiguration AuthorizationKey keeps its key in clear only until it ends: then
+    the recorded call and its CALL frame show `<redacted>` instead (charging.admission)."""
+    from .admission import AUTHORIZATION_KEY
+
+    payload = call.payload if isinstance(call.payload, dict) else {}
+    if call.action != "ChangeConfiguration" or (
+        str(payload.get("key", "")).lower() != AUTHORIZATION_KEY.lower()
+    ):
+        return
+    redacted = {**payload, "value": REDACTED}
+    call.payload = redacted
+    call.save(update_fields=["payload"])
+    if call.message_id is not None:
+        Message.objects.filter(pk=call.message_id).update(
+            payload=redacted, raw=Call(call.unique_id, call.action, redacted).to_json()
+        )
 
 
 def _run_callback(call: OutboundCall) -> None:
@@ -805,6 +835,8 @@ def configuration_keys_store(
     for: the charger listed all of them) drops the keys it no longer reports."""
     at = at or timezone.now()
     for entry in keys:
+        if str(entry.get("key", "")).lower() == "authorizationkey":
+            continue  # write-only (security whitepaper); never stored should a charger report it
         ConfigurationKey.objects.update_or_create(
             charge_point=charge_point,
             key=clean_text(str(entry["key"]))[:50],
@@ -888,6 +920,15 @@ def _answered_get_configuration(call: OutboundCall, response: dict[str, Any]) ->
 
 
 def _answered_change_configuration(call: OutboundCall, response: dict[str, Any]) -> None:
+    from . import admission
+
+    if str(call.payload.get("key", "")).lower() == admission.AUTHORIZATION_KEY.lower():
+        # Only a charger that took the new key at once uses it from its next handshake on.
+        if response.get("status") == "Accepted":
+            admission.authorization_key_set(
+                charge_point=call.charge_point, key=str(call.payload["value"])
+            )
+        return  # write-only: never kept as a configuration value
     # RebootRequired: the charger took the value; it applies after a reboot (OCPP 1.6 §5.3).
     if response.get("status") in ("Accepted", "RebootRequired"):
         configuration_key_set(

@@ -34,10 +34,55 @@ def build_parser(*, prog: str = "gateway") -> argparse.ArgumentParser:
         help="seconds to wait for a worker's reply before the next event (default 30)",
     )
     parser.add_argument(
-        "--max-frame-size", type=int, help="largest accepted message in bytes (default 65536)"
+        "--max-frame-size",
+        type=int,
+        help="largest accepted message in bytes; bigger ones close with 1009 (default 65536)",
+    )
+    parser.add_argument(
+        "--heartbeat-interval",
+        type=float,
+        help="the chargers' HeartbeatInterval, as OCPP_HEARTBEAT_INTERVAL (default 3600)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        help="close a socket silent this many seconds (code 4000); 0 turns it off "
+        "(default 3 × heartbeat interval)",
+    )
+    parser.add_argument(
+        "--max-frames-per-second",
+        type=float,
+        help="per charger; faster ones are read more slowly (throttled); 0 turns it off "
+        "(default 20)",
+    )
+    parser.add_argument(
+        "--frame-burst",
+        type=int,
+        help="frames a charger may send at once over the rate (default 40)",
     )
     parser.add_argument("--amqp-url", help="RabbitMQ URL (default $AMQP_URL or localhost)")
     parser.add_argument("--gateway-id", help="names the reply queue (default host-pid-random)")
+    security = parser.add_argument_group('security (docs/gateway.md, "Security")')
+    security.add_argument(
+        "--authorize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="ask the workers at every handshake: HTTP Basic credentials (security profile 1) "
+        "and unknown charge points (default off; $LEVITY_GATEWAY_AUTHORIZE)",
+    )
+    security.add_argument("--tls-cert", help="PEM certificate chain: serve wss:// (profile 2)")
+    security.add_argument("--tls-key", help="PEM private key (default: in --tls-cert)")
+    security.add_argument(
+        "--tls-client-ca",
+        help="PEM CA bundle: require client certificates it signed, naming the charge point "
+        "in their CN (profile 3)",
+    )
+    security.add_argument(
+        "--trust-proxy-client-cert-header",
+        metavar="NAME",
+        help="behind a TLS-terminating proxy that verifies client certificates: the header "
+        "carrying the verified subject DN, whose CN must be the charge point id",
+    )
     parser.add_argument(
         "--log-level",
         default="info",
@@ -57,8 +102,17 @@ def config_from_args(args: argparse.Namespace) -> GatewayConfig:
             "ping_interval",
             "reply_timeout",
             "max_frame_size",
+            "heartbeat_interval",
+            "idle_timeout",
+            "max_frames_per_second",
+            "frame_burst",
             "amqp_url",
             "gateway_id",
+            "authorize",
+            "tls_cert",
+            "tls_key",
+            "tls_client_ca",
+            "trust_proxy_client_cert_header",
         )
     }
     return dataclasses.replace(

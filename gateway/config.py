@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/%2F?connection_attempts=20&retry_delay=1"
 ENV_PREFIX = "LEVITY_GATEWAY_"
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
 
 def default_gateway_id() -> str:
@@ -28,10 +30,41 @@ class GatewayConfig:
     ping_timeout: float | None = 20.0
     # How long one forwarded event may wait for the worker's reply before the next one goes.
     reply_timeout: float = 30.0
+    # A bigger message closes the socket with 1009 (websockets' own check, RFC 6455 §7.4.1).
     max_frame_size: int = 65536
+    # The HeartbeatInterval the workers give chargers (OCPP_HEARTBEAT_INTERVAL); only used for
+    # the default idle timeout, since the gateway has no Django settings.
+    heartbeat_interval: float = 3600.0
+    # Seconds without a byte from the charger (frames, pings, pongs) before its socket is closed
+    # as a zombie; None: 3 × heartbeat_interval; 0 turns it off (docs/gateway.md, "Limits").
+    idle_timeout: float | None = None
+    # Per connection token bucket: frames read per second on average, and in a burst; over it
+    # the socket is not read until tokens refill (TCP backpressure). 0 turns it off.
+    max_frames_per_second: float = 20.0
+    frame_burst: int = 40
     # On SIGTERM, how long closing sockets and delivering their last events may take; under
     # Docker's default 10 s stop grace period.
     drain_timeout: float = 8.0
+    # Security (docs/gateway.md, "Security"). `authorize`: ask the workers at every handshake
+    # (HTTP Basic credentials, unknown charge points); off, every well-formed handshake is
+    # accepted without a round trip (the embedded demo's default).
+    authorize: bool = False
+    # TLS served by the gateway itself (wss://, security profile 2): PEM certificate chain and
+    # key; with `tls_client_ca` clients must present a certificate it signed (profile 3).
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_client_ca: str | None = None
+    # Behind a TLS-terminating proxy that verifies client certificates: the request header in
+    # which it passes the verified subject DN. Read only when set; never trusted otherwise.
+    trust_proxy_client_cert_header: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.tls_key or self.tls_client_ca) and not self.tls_cert:
+            raise ValueError("tls_key and tls_client_ca need tls_cert")
+
+    @property
+    def scheme(self) -> str:
+        return "wss" if self.tls_cert else "ws"
 
     @property
     def keepalive_interval(self) -> float | None:
@@ -41,10 +74,20 @@ class GatewayConfig:
     def keepalive_timeout(self) -> float | None:
         return self.ping_timeout or None
 
+    @property
+    def effective_idle_timeout(self) -> float | None:
+        """Seconds of silence that close a socket (3 heartbeat intervals by default); None: off."""
+        if self.idle_timeout is None:
+            return 3 * self.heartbeat_interval or None
+        return self.idle_timeout or None
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> GatewayConfig:
         """Read `LEVITY_GATEWAY_{HOST,PORT,ID,PING_INTERVAL,PING_TIMEOUT,REPLY_TIMEOUT,
-        MAX_FRAME_SIZE,DRAIN_TIMEOUT}` and `AMQP_URL`; unset names keep their defaults."""
+        MAX_FRAME_SIZE,DRAIN_TIMEOUT,HEARTBEAT_INTERVAL,IDLE_TIMEOUT,MAX_FRAMES_PER_SECOND,
+        FRAME_BURST}` and `AMQP_URL`; `OCPP_HEARTBEAT_INTERVAL` (the workers' setting) stands in
+        for an unset `LEVITY_GATEWAY_HEARTBEAT_INTERVAL`; unset names keep their defaults. Security: `AUTHORIZE` (true/false),
+        `TLS_CERT`, `TLS_KEY`, `TLS_CLIENT_CA`, `TRUST_PROXY_CLIENT_CERT_HEADER`."""
         env = os.environ if environ is None else environ
         options: dict[str, object] = {}
         converters: dict[str, tuple[str, type]] = {
@@ -56,7 +99,15 @@ class GatewayConfig:
             "REPLY_TIMEOUT": ("reply_timeout", float),
             "MAX_FRAME_SIZE": ("max_frame_size", int),
             "DRAIN_TIMEOUT": ("drain_timeout", float),
+            "HEARTBEAT_INTERVAL": ("heartbeat_interval", float),
+            "IDLE_TIMEOUT": ("idle_timeout", float),
+            "MAX_FRAMES_PER_SECOND": ("max_frames_per_second", float),
+            "FRAME_BURST": ("frame_burst", int),
         }
+        # One setting for workers and gateways in a shared environment (docker compose).
+        shared = env.get("OCPP_HEARTBEAT_INTERVAL", "").strip()
+        if shared and not env.get(ENV_PREFIX + "HEARTBEAT_INTERVAL", "").strip():
+            env = {**env, ENV_PREFIX + "HEARTBEAT_INTERVAL": shared}
         for suffix, (name, convert) in converters.items():
             value = env.get(ENV_PREFIX + suffix, "").strip()
             if value:
@@ -66,6 +117,19 @@ class GatewayConfig:
                     raise ValueError(
                         f"{ENV_PREFIX}{suffix}={value!r} is not a valid {convert.__name__}"
                     ) from None
+        for suffix, name in (
+            ("TLS_CERT", "tls_cert"),
+            ("TLS_KEY", "tls_key"),
+            ("TLS_CLIENT_CA", "tls_client_ca"),
+            ("TRUST_PROXY_CLIENT_CERT_HEADER", "trust_proxy_client_cert_header"),
+        ):
+            if env.get(ENV_PREFIX + suffix, "").strip():
+                options[name] = env[ENV_PREFIX + suffix].strip()
+        authorize = env.get(ENV_PREFIX + "AUTHORIZE", "").strip().lower()
+        if authorize:
+            if authorize not in _TRUE | _FALSE:
+                raise ValueError(f"{ENV_PREFIX}AUTHORIZE={authorize!r} is not true or false")
+            options["authorize"] = authorize in _TRUE
         if env.get("AMQP_URL", "").strip():
             options["amqp_url"] = env["AMQP_URL"].strip()
         return cls(**options)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from charging.protocol import envelope as env
 from charging.protocol.errors import InternalError
 
 from .bus import Bus
+from .limits import IDLE_CLOSE, TokenBucket
 from .metrics import CALL, CALLERROR, CALLRESULT, UNKNOWN, FrameHead, GatewayMetrics, frame_head
 from .replies import Replies
 
@@ -47,6 +48,9 @@ class Connection:
         reply_timeout: float = 30.0,
         default_call_timeout: float = 30.0,
         max_pending_events: int = 100,
+        idle_timeout: float | None = None,
+        max_frames_per_second: float = 0.0,
+        frame_burst: int = 40,
         metrics: GatewayMetrics | None = None,
     ) -> None:
         self.id = env.new_id()
@@ -62,6 +66,16 @@ class Connection:
         # growing memory; a well-behaved one has a single CALL in flight anyway.
         self._events: asyncio.Queue[env.Inbound] = asyncio.Queue(maxsize=max_pending_events)
         self._outbox: asyncio.Queue[env.OutboundCall] = asyncio.Queue()
+        self._idle_timeout = idle_timeout or None
+        # Loop time the reader began waiting for the next message; None while it is busy (time
+        # spent on our own backpressure or throttling is never the charger's silence).
+        self._waiting_since: float | None = None
+        self._bucket = (
+            TokenBucket(rate=max_frames_per_second, burst=frame_burst)
+            if max_frames_per_second > 0
+            else None
+        )
+        self._throttled = 0  # frames delayed in the current throttling episode
         self._metrics = metrics or GatewayMetrics()
         # Our CALL awaiting the charger's answer: (unique id, action, future of the loop time
         # the answer arrived).
@@ -73,6 +87,7 @@ class Connection:
         self.close_status: tuple[int, str] | None = None  # (code, reason) once closed
         self.forwarder: asyncio.Task[None] | None = None
         self._sender: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"<Connection {self.charge_point_id} {self.id[:8]} from {self.remote}>"
@@ -86,34 +101,102 @@ class Connection:
     async def serve(self) -> None:
         """Relay until the websocket closes. Returns once `disconnect` is queued; the forwarder
         task (`self.forwarder`) goes on delivering what is left."""
-        self.forwarder = asyncio.create_task(
+        forwarder = self.forwarder = asyncio.create_task(
             self._forward_all(), name=f"forward {self.charge_point_id} {self.id[:8]}"
         )
         await self._emit("connect", remote=self.remote, subprotocol=self.websocket.subprotocol)
         self._sender = asyncio.create_task(
             self._send_calls(), name=f"send {self.charge_point_id} {self.id[:8]}"
         )
+        if self._idle_timeout is not None:
+            self._watchdog = asyncio.create_task(
+                self._watch_idle(),
+                name=f"idle {self.charge_point_id} {self.id[:8]}",
+            )
+        loop = asyncio.get_running_loop()
+        cancelled = False
         try:
-            async for message in self.websocket:
+            while True:
+                self._waiting_since = loop.time()
+                try:
+                    message = await self.websocket.recv()
+                finally:
+                    self._waiting_since = None
                 text = message if isinstance(message, str) else message.decode("utf-8", "replace")
                 self._frame_in(text)
+                await self._throttle()
                 await self._emit("frame", text=text)
                 self._note_answer(text)
         except ConnectionClosed:
-            pass  # abnormal closure; the code goes into the disconnect event
+            pass  # the close code goes into the disconnect event
+        except asyncio.CancelledError:
+            cancelled = True
+            raise
         finally:
             self._open = False
             # Queued outbound calls are dropped: the worker marks them failed on `disconnect`.
-            for task in (self._sender, *self._delayed):
+            for task in (self._sender, self._watchdog, *self._delayed):
                 if task is not None:
                     task.cancel()
             code, reason = self.close_status = self._close_status()
-            await self._emit("disconnect", code=code, reason=reason)
+            if cancelled or forwarder.done():
+                # Cancelled by a shutdown past its drain timeout: waiting for room in a full
+                # queue, which no forwarder empties any more, would hang the handler for good.
+                forwarder.cancel()
+                log.warning("%s: disconnect (%d) not delivered: shutting down", self, code)
+            else:
+                await self._emit("disconnect", code=code, reason=reason)
 
     async def replace(self) -> None:
         """Close because the same charge point connected again (the newest connection wins)."""
         self._closing = REPLACED
         await self.websocket.close(*REPLACED)
+
+    async def _watch_idle(self) -> None:
+        """Close the socket once the charger has sent nothing, not even a pong, for
+        `idle_timeout` seconds while we were ready to read: a zombie (dead peer, NAT entry gone,
+        …) whose TCP connection would otherwise stay open for hours."""
+        timeout = self._idle_timeout
+        assert timeout is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            since = self._waiting_since
+            if since is None:  # the reader is busy: not the charger's silence
+                await asyncio.sleep(timeout)
+                continue
+            last = max(since, getattr(self.websocket, "last_received", None) or since)
+            remaining = last + timeout - loop.time()
+            if remaining > 0:
+                await asyncio.sleep(remaining)
+                continue
+            log.info(
+                "%s idle: nothing received for %g s, closing with %d", self, timeout, IDLE_CLOSE[0]
+            )
+            self._metrics.idle_closes.inc()
+            self._closing = IDLE_CLOSE
+            await self.websocket.close(*IDLE_CLOSE)
+            return
+
+    async def _throttle(self) -> None:
+        """Hold the reader (so TCP pushes back on the charger) while it is over its rate."""
+        if self._bucket is None:
+            return
+        wait = self._bucket.take()
+        if wait <= 0:
+            if self._throttled:
+                log.info("%s no longer throttled (%d frames delayed)", self, self._throttled)
+                self._throttled = 0
+            return
+        if not self._throttled:
+            log.warning(
+                "%s throttled: more than %g frames/s (burst %d)",
+                self,
+                self._bucket.rate,
+                self._bucket.burst,
+            )
+        self._throttled += 1
+        self._metrics.throttled_frames.inc()
+        await asyncio.sleep(wait)
 
     def _close_status(self) -> tuple[int, str]:
         if self._closing is not None:

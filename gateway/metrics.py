@@ -118,6 +118,16 @@ class GatewayMetrics:
             ["kind"],
             registry=r,
         )
+        self.throttled_frames = Counter(
+            "levity_gateway_throttled_frames",
+            "Frames whose reading was delayed because their charger exceeded max_frames_per_second",
+            registry=r,
+        )
+        self.idle_closes = Counter(
+            "levity_gateway_idle_closes",
+            "Websockets closed (4000) because their charger sent nothing within idle_timeout",
+            registry=r,
+        )
 
     def frame(self, direction: str, message_type: str, action: str) -> None:
         self.frames.labels(direction, message_type, action_label(action)).inc()

@@ -17,9 +17,11 @@ from websockets.typing import Subprotocol
 
 from charging.protocol import envelope as env
 
+from . import auth
 from .bus import Bus
 from .config import GatewayConfig
 from .connection import Connection
+from .limits import ActivityConnection
 from .metrics import METRICS_CONTENT_TYPE, METRICS_PATH, GatewayMetrics
 from .paths import HEALTH_PATH, BadPath, charge_point_id
 from .replies import Replies
@@ -27,6 +29,10 @@ from .replies import Replies
 log = logging.getLogger("gateway.server")
 
 OCPP16 = Subprotocol("ocpp1.6")
+# websockets' limit on the whole opening handshake (TLS excluded)...
+OPEN_TIMEOUT = 10.0
+# ...within which the workers' answer to a `handshake` event must come (else 503).
+AUTHORIZE_TIMEOUT = 8.0
 
 
 def select_subprotocol(
@@ -84,22 +90,36 @@ class Gateway:
 
     async def start(self) -> None:
         await self.bus.start(self._on_message)
+        tls = (
+            auth.server_ssl_context(
+                cert=self.config.tls_cert,
+                key=self.config.tls_key,
+                client_ca=self.config.tls_client_ca,
+            )
+            if self.config.tls_cert
+            else None
+        )
         self._server = await serve(
             self._handle,
             self.config.host,
             self.config.port,
+            ssl=tls,
+            open_timeout=OPEN_TIMEOUT,
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
             ping_interval=self.config.keepalive_interval,
             ping_timeout=self.config.keepalive_timeout,
             max_size=self.config.max_frame_size,
+            create_connection=ActivityConnection,  # notes pongs too, for the idle timeout
         )
         log.info(
-            "gateway %s listening on ws://%s:%d (replies on %s)",
+            "gateway %s listening on %s://%s:%d (replies on %s)%s",
             self.config.gateway_id,
+            self.config.scheme,
             self.config.host,
             self.port,
             self.bus.reply_to,
+            "; handshakes checked by the workers" if self.config.authorize else "",
         )
 
     async def stop(self) -> None:
@@ -125,14 +145,29 @@ class Gateway:
         log.info("gateway %s stopped", self.config.gateway_id)
 
     async def _on_message(self, message: dict[str, Any]) -> None:
-        """A message on this gateway's queue: a Reply (no `type`) or a command (`"call"`)."""
+        """A message on this gateway's queue: a Reply (no `type`), a command (`"call"`) or a
+        close request (`"close"`)."""
         kind = message.get("type")
         if kind is None:
             self.replies.resolve(message)
         elif kind == "call":
             self._on_call(message)
+        elif kind == "close":
+            self._on_close(message)
         else:
             log.warning("dropping message of unknown type %.40r", kind)
+
+    def _on_close(self, request: dict[str, Any]) -> None:
+        """A newer connection of the charge point won on another gateway (docs/envelope.md,
+        "Close"): close ours, if it is still the one named."""
+        connection = self.connections.get(request.get("cp"))  # type: ignore[arg-type]
+        if connection is None or connection.id != request.get("conn"):
+            log.debug(
+                "cp=%s close of conn %.8s: not held here", request.get("cp"), request.get("conn")
+            )
+            return
+        log.info("%s replaced by a newer connection on another gateway", connection)
+        self._spawn(connection.replace(), f"replace {connection!r}")
 
     def _on_call(self, request: dict[str, Any]) -> None:
         charge_point = request.get("cp")
@@ -212,14 +247,16 @@ class Gateway:
             self.metrics.refusals.labels("subprotocol").inc()
             raise
 
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
         path = request.path.split("?", 1)[0]
         if path == HEALTH_PATH:
             return self._health(connection)
         if path == METRICS_PATH:
             return self._metrics(connection)
         try:
-            charge_point_id(request.path)
+            charge_point = charge_point_id(request.path)
         except BadPath as error:
             reason = "unknown_path" if error.status == HTTPStatus.NOT_FOUND else "bad_id"
             self.metrics.refusals.labels(reason).inc()
@@ -231,7 +268,83 @@ class Gateway:
                 _remote(connection),
             )
             return connection.respond(error.status, error.message + "\n")
+        try:
+            self._check_client_certificate(connection, request, charge_point)
+            if self.config.authorize:
+                await self._authorize(connection, request, charge_point)
+        except auth.Refusal as refusal:
+            self.metrics.refusals.labels(refusal.reason).inc()
+            log.info(
+                "cp=%s refused: %d %s from %s",
+                charge_point,
+                refusal.status,
+                refusal.message,
+                _remote(connection),
+            )
+            response = connection.respond(refusal.status, refusal.message + "\n")
+            if refusal.asks_for_credentials:
+                response.headers["WWW-Authenticate"] = auth.WWW_AUTHENTICATE
+            return response
         return None
+
+    def _check_client_certificate(
+        self, connection: ServerConnection, request: Request, charge_point: str
+    ) -> None:
+        """Security profile 3, when configured: the verified client certificate (ours, or the
+        one a TLS-terminating proxy passes in the trusted header) must name the charge point."""
+        header = self.config.trust_proxy_client_cert_header
+        if header:
+            subject = request.headers.get(header, "")
+            auth.check_client_certificate(auth.common_name(subject), charge_point_id=charge_point)
+        elif self.config.tls_cert and self.config.tls_client_ca:
+            ssl_object = connection.transport.get_extra_info("ssl_object")
+            auth.check_client_certificate(
+                auth.peer_common_name(ssl_object), charge_point_id=charge_point
+            )
+
+    async def _authorize(
+        self, connection: ServerConnection, request: Request, charge_point: str
+    ) -> None:
+        """Ask the workers whether this charge point may connect with these credentials
+        (docs/envelope.md, `handshake`); raises Refusal. No answer in time: 503."""
+        credentials = auth.basic_credentials(request.headers, charge_point_id=charge_point)
+        event = env.inbound(
+            "handshake",
+            cp=charge_point,
+            conn="",
+            gateway=self.config.gateway_id,
+            reply_to=self.bus.reply_to,
+            remote=_remote(connection),
+            username=credentials.username if credentials else None,
+            password=credentials.password if credentials else None,
+        )
+        waiting = self.replies.expect(event["id"])
+        try:
+            async with asyncio.timeout(min(self.config.reply_timeout, AUTHORIZE_TIMEOUT)):
+                await self.bus.publish(event)
+                answer = await waiting
+        except TimeoutError:
+            self.metrics.reply_timeouts.labels("handshake").inc()
+            log.warning("cp=%s no answer to the handshake check in time", charge_point)
+            raise _unavailable() from None
+        except Exception:  # the bus failed: refuse, never let in unchecked
+            self.metrics.publish_failures.labels("handshake").inc()
+            log.exception("cp=%s publishing the handshake check failed", charge_point)
+            raise _unavailable() from None
+        finally:
+            self.replies.forget(event["id"])
+        if answer.get("accept") is True:
+            return
+        status = answer.get("status")
+        if answer.get("accept") is not False or not isinstance(status, int) or status < 400:
+            # A worker that does not know `handshake` answers without a decision.
+            log.warning("cp=%s handshake answer without a decision: %.200r", charge_point, answer)
+            raise _unavailable()
+        if status not in HTTPStatus._value2member_map_:
+            status = HTTPStatus.FORBIDDEN
+        reason = str(answer.get("reason") or HTTPStatus(status).phrase)[:200]
+        label = {401: "unauthorized", 404: "unknown_charge_point"}.get(status, "refused")
+        raise auth.Refusal(status, reason, reason=label)
 
     def _metrics(self, connection: ServerConnection) -> Response:
         response = connection.respond(HTTPStatus.OK, self.metrics.exposition().decode())
@@ -261,6 +374,9 @@ class Gateway:
             replies=self.replies,
             gateway_id=self.config.gateway_id,
             reply_timeout=self.config.reply_timeout,
+            idle_timeout=self.config.effective_idle_timeout,
+            max_frames_per_second=self.config.max_frames_per_second,
+            frame_burst=self.config.frame_burst,
             metrics=self.metrics,
         )
         previous = self.connections.get(connection.charge_point_id)
@@ -299,6 +415,14 @@ class Gateway:
         self._forwarders.add(task)  # awaited on shutdown like the forwarders
         task.add_done_callback(self._forwarders.discard)
         task.add_done_callback(_log_failure)
+
+
+def _unavailable() -> auth.Refusal:
+    return auth.Refusal(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "Cannot check the handshake now; retry later",
+        reason="unavailable",
+    )
 
 
 def _remote(connection: ServerConnection) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -69,6 +70,9 @@ def _processes(
         str(args.port),
         "--ping-interval",
         str(args.ping_interval),
+        # Every handshake is checked by the workers (authorization keys, OCPP_UNKNOWN_CHARGE_POINTS):
+        # measured ~15 ms once per connection, so a key set in the admin is never silently unused.
+        "--authorize",
     ]
     web = [
         PYTHON,
@@ -154,6 +158,8 @@ def up_command(args: argparse.Namespace) -> int:
     )
     if migrate.returncode:
         return migrate.returncode
+    admin_url = f"http://{args.host}:{args.web_port}/admin/"
+    admin_login = _ensure_admin(env) if embedded else _CREATE_SUPERUSER_HINT
 
     # Beat's schedule file (last run times) lives as long as this run: the interval restarts.
     state = tempfile.TemporaryDirectory(prefix="levity-up-")
@@ -176,9 +182,10 @@ def up_command(args: argparse.Namespace) -> int:
     print(
         f"\nlevity is up on {mode}\n"
         f"  charge points connect to  ws://{args.host}:{args.port}/ocpp/<charge point id>\n"
-        f"  admin                     http://{args.host}:{args.web_port}/admin/"
-        "  (first user: python manage.py createsuperuser)\n"
-        f"  simulator                 http://{args.host}:{args.web_port}/demo/ocpp/\n"
+        f"  admin                     {admin_url}{admin_login}\n"
+        f"  simulator                 http://{args.host}:{args.web_port}/demo/ocpp/"
+        "  (plug in a car, then watch it charge in the admin)\n"
+        f"  dashboard                 http://{args.host}:{args.web_port}/dashboard/\n"
         f"  metrics (Prometheus)      http://{args.host}:{args.web_port}/metrics"
         f"  and the gateway's http://{args.host}:{args.port}/metrics\n"
         f"{_flower_banner(args, embedded, flower)}"
@@ -191,6 +198,37 @@ def up_command(args: argparse.Namespace) -> int:
         state.cleanup()
         if metrics_dir is not None:
             metrics_dir.cleanup()
+
+
+_CREATE_SUPERUSER_HINT = "  (first user: python manage.py createsuperuser)"
+
+
+def _ensure_admin(env: dict[str, str]) -> str:
+    """The banner's words after the admin URL. On the first run (no user in the database yet) a
+    superuser `admin` with a random password is created and its login shown, this once; later
+    runs name the command that resets it. Django runs in a child (`manage.py ensure_admin`),
+    not in this supervisor."""
+    found = subprocess.run(
+        [PYTHON, "-m", "django", "ensure_admin", "--print-credentials"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        answer = json.loads(found.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        print(f"levity: ensure_admin failed:\n{found.stderr[-2000:]}", flush=True)
+        return _CREATE_SUPERUSER_HINT
+    if answer["created"]:
+        user, indent = answer["username"], "\n" + " " * 28  # under the URL
+        return (
+            f"{indent}user {user}  password {answer['password']}  (created now, shown this once)"
+            f"{indent}change it with: python manage.py changepassword {user}"
+        )
+    if answer["superuser"]:
+        return f"  (forgot the password? python manage.py changepassword {answer['superuser']})"
+    return _CREATE_SUPERUSER_HINT
 
 
 class _MetricsDir:

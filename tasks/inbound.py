@@ -13,13 +13,16 @@ from tasks import replies
     reject_on_worker_lost=True,
 )
 def handle_frame(envelope: env.Inbound) -> None:
-    """Process one event of one charge point, then answer its gateway.
+    """Process one event of one charge point, then answer its gateway (and tell another gateway
+    to close the connection a newer one replaced, if any).
 
     Idempotent: a redelivery after a crash replays the stored answer (keyed on `envelope["id"]`).
     Never `retry()` here: it would re-publish at the tail and break the charge point's order.
     """
     # Imported lazily: Django's app registry is ready only once the worker has started.
-    from charging.dispatch import handle_inbound
+    from charging.dispatch import handle_event
 
-    reply = handle_inbound(envelope)
-    replies.send(reply, reply_to=envelope["reply_to"])
+    handled = handle_event(envelope)
+    replies.send(handled.reply, reply_to=envelope["reply_to"])
+    for reply_to, request in handled.closes:
+        replies.send(request, reply_to=reply_to)

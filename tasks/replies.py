@@ -7,9 +7,10 @@ from charging.protocol import envelope as env
 _RETRY_POLICY = {"max_retries": 5, "interval_start": 0.1, "interval_step": 0.5, "interval_max": 2}
 
 
-def send(reply: env.Reply, *, reply_to: str) -> None:
-    """Publish `reply` on the default exchange to `reply_to`. A gateway that is gone has no
-    queue any more: the reply is dropped by the broker, and its charge points reconnect elsewhere."""
+def send(reply: env.Reply | env.CloseRequest, *, reply_to: str) -> None:
+    """Publish `reply` (or a close request) on the default exchange to `reply_to`. A gateway that
+    is gone has no queue any more: the message is dropped by the broker, and its charge points
+    reconnect elsewhere."""
     with current_app.producer_pool.acquire(block=True) as producer:
         producer.publish(
             env.encode(reply),

@@ -126,7 +126,7 @@ def test_an_authorize_without_id_tag_counts_its_callerror_code(client) -> None:
 def test_an_event_that_fails_counts_as_error_and_internal_error(client, monkeypatch) -> None:
     before = scrape(client)
 
-    def broken(envelope):
+    def broken(envelope, closes):
         raise RuntimeError("boom")
 
     monkeypatch.setattr("charging.dispatch._handle", broken)

@@ -35,6 +35,11 @@ class ConnectorSerializer(serializers.ModelSerializer):
 
 class ChargePointSerializer(serializers.ModelSerializer):
     connectors = ConnectorSerializer(many=True, read_only=True)
+    has_authorization_key = serializers.SerializerMethodField()
+
+    def get_has_authorization_key(self, charge_point: ChargePoint) -> bool:
+        # Never the hash itself.
+        return bool(charge_point.authorization_key)
 
     class Meta:
         model = ChargePoint
@@ -51,6 +56,8 @@ class ChargePointSerializer(serializers.ModelSerializer):
             "meter_type",
             "meter_serial_number",
             "registration_status",
+            "approved",
+            "has_authorization_key",
             "connected",
             "gateway_id",
             "last_connect_at",
@@ -207,3 +214,28 @@ class CallOutcomeSerializer(OutboundCallSerializer):
     class Meta(OutboundCallSerializer.Meta):
         fields = [*OutboundCallSerializer.Meta.fields, "error"]
         read_only_fields = fields
+
+
+class AuthorizationKeyRequestSerializer(serializers.Serializer):
+    key = serializers.CharField(
+        required=False,
+        allow_null=True,
+        trim_whitespace=False,
+        help_text="16 to 40 characters; omitted or null: a random one (40 hex digits) is "
+        "generated and returned",
+    )
+    rotate = serializers.BooleanField(
+        default=False,
+        help_text="true: first send ChangeConfiguration AuthorizationKey and store the key only "
+        "when the charger answers Accepted; false: store it as set on the charger by hand",
+    )
+
+
+class AuthorizationKeyResponseSerializer(serializers.Serializer):
+    charge_point = serializers.CharField()
+    has_authorization_key = serializers.BooleanField()
+    key = serializers.CharField(required=False, help_text="Only when generated: shown once")
+
+
+class ApprovalSerializer(serializers.Serializer):
+    approved = serializers.BooleanField(default=True)

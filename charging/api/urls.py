@@ -20,6 +20,16 @@ urlpatterns = [
         views.CallView.as_view(),
         name="charge-point-call",
     ),
+    path(
+        "charge-points/<str:charge_point_id>/authorization-key/",
+        views.AuthorizationKeyView.as_view(),
+        name="charge-point-authorization-key",
+    ),
+    path(
+        "charge-points/<str:charge_point_id>/approval/",
+        views.ApprovalView.as_view(),
+        name="charge-point-approval",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="charging-api:schema"), name="docs"),
     path("", include(router.urls)),

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from charging import commands, selectors
+from charging import admission, commands, selectors
 from charging.models import OutboundCall, OutboundCallStatus
 
 from . import serializers
@@ -280,3 +280,114 @@ def _call_error(call: OutboundCall) -> dict[str, Any] | None:
     if call.status == OutboundCallStatus.CALL_ERROR:
         return _error(call.error_code, call.error_description)
     return _error(*_ERRORS[call.status])
+
+
+class AuthorizationKeyView(APIView):
+    """A charge point's HTTP Basic password (security profile 1): only its hash is stored."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="charge_points_authorization_key_set",
+        request=serializers.AuthorizationKeyRequestSerializer,
+        responses={
+            200: serializers.AuthorizationKeyResponseSerializer,
+            201: OpenApiResponse(
+                serializers.AuthorizationKeyResponseSerializer,
+                description="The charge point was not known: registered, approved, with this key",
+            ),
+            400: OpenApiResponse(description="Unusable key (16 to 40 characters)"),
+            404: OpenApiResponse(description="rotate: no such charge point"),
+            409: OpenApiResponse(
+                serializers.CallErrorResponseSerializer,
+                description="rotate: not connected, or the charger did not answer Accepted "
+                "(`error.code` KeyNotChanged, `error.status` its answer); the old key stays",
+            ),
+            502: OpenApiResponse(serializers.CallErrorResponseSerializer),
+            504: OpenApiResponse(serializers.CallErrorResponseSerializer),
+        },
+    )
+    def post(self, request: Request, charge_point_id: str) -> Response:
+        data = serializers.AuthorizationKeyRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = data.validated_data.get("key")
+        generated = key is None
+        if generated:
+            key = admission.authorization_key_generate()
+        try:
+            admission.authorization_key_validate(key)
+        except admission.InvalidAuthorizationKey as error:
+            raise ValidationError({"key": str(error)}) from None
+        charge_point = selectors.charge_point_get(charge_point_id=charge_point_id)
+        created = charge_point is None
+        if data.validated_data["rotate"]:
+            if charge_point is None:
+                raise NotFound("No such charge point.")
+            failure = self._rotate(request, charge_point_id, key)
+            if failure is not None:
+                return failure
+        else:
+            try:
+                admission.charge_point_provision(charge_point_id=charge_point_id, key=key)
+            except ValueError as error:
+                raise ValidationError({"charge_point": str(error)}) from None
+        body: dict[str, Any] = {"charge_point": charge_point_id, "has_authorization_key": True}
+        if generated:
+            body["key"] = key
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def _rotate(self, request: Request, charge_point_id: str, key: str) -> Response | None:
+        try:
+            commands.change_authorization_key(
+                charge_point_id, key=key, wait=MAX_WAIT, requested_by=request.user.get_username()
+            )
+        except commands.KeyNotChanged as exc:
+            error = _error("KeyNotChanged", str(exc))
+            error["status"] = exc.status
+            return Response({"error": error}, status=status.HTTP_409_CONFLICT)
+        except commands.InvalidCommand as exc:
+            return Response({"error": _error(exc.code, str(exc))}, status=400)
+        except commands.ChargePointOffline as exc:
+            return Response({"error": _error("Offline", str(exc))}, status=409)
+        except commands.CallTimeout as exc:
+            return Response({"error": _error("Timeout", str(exc))}, status=504)
+        except commands.CallError as exc:
+            return Response({"error": _error(exc.code, exc.description)}, status=502)
+        return None
+
+    @extend_schema(
+        operation_id="charge_points_authorization_key_delete",
+        request=None,
+        responses={204: None, 404: OpenApiResponse(description="No such charge point")},
+    )
+    def delete(self, request: Request, charge_point_id: str) -> Response:
+        charge_point = selectors.charge_point_get(charge_point_id=charge_point_id)
+        if charge_point is None:
+            raise NotFound("No such charge point.")
+        admission.authorization_key_set(charge_point=charge_point, key=None)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApprovalView(APIView):
+    """Admit a charge point (BootNotification Accepted from its next boot), or withdraw it."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="charge_points_approval",
+        request=serializers.ApprovalSerializer,
+        responses={200: serializers.ChargePointSerializer, 404: OpenApiResponse()},
+    )
+    def post(self, request: Request, charge_point_id: str) -> Response:
+        data = serializers.ApprovalSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        charge_point = selectors.charge_point_get(charge_point_id=charge_point_id)
+        if charge_point is None:
+            raise NotFound("No such charge point.")
+        admission.charge_point_approve(
+            charge_point=charge_point, approved=data.validated_data["approved"]
+        )
+        charge_point = selectors.charge_point_get(charge_point_id=charge_point_id)
+        return Response(serializers.ChargePointSerializer(charge_point).data)

@@ -26,7 +26,8 @@ class AutoRemoteStartMiddleware(Middleware):
         response = self.get_response(context)
         payload = context.call.payload
         connector_id = payload["connectorId"]
-        if payload["status"] == "Preparing" and connector_id > 0:
+        # A charge point not approved yet gets no energy through us (charging.admission).
+        if payload["status"] == "Preparing" and connector_id > 0 and context.charge_point.approved:
             context.send_call(
                 "RemoteStartTransaction",
                 {"connectorId": connector_id, "idTag": conf.get("OCPP_AUTO_REMOTE_START_ID_TAG")},

@@ -33,7 +33,9 @@ class AuthorizeMiddleware(Middleware):
 
 
 class BootNotificationMiddleware(Middleware):
-    """BootNotification.req → Accepted, with our clock and the heartbeat interval (§4.2)."""
+    """BootNotification.req → Accepted with our clock and the heartbeat interval (§4.2); Pending
+    or Rejected with OCPP_PENDING_INTERVAL while the charge point is not approved
+    (charging.admission)."""
 
     def __call__(self, context: MessageContext) -> Payload:
         from charging import services
@@ -52,10 +54,13 @@ class BootNotificationMiddleware(Middleware):
             meter_serial_number=payload.get("meterSerialNumber", ""),
             at=context.received_at,
         )
+        status = context.charge_point.registration_status
+        # Not Accepted: the interval is the wait before the next BootNotification (§4.2).
+        interval = "OCPP_HEARTBEAT_INTERVAL" if status == "Accepted" else "OCPP_PENDING_INTERVAL"
         return {
-            "status": context.charge_point.registration_status,
+            "status": status,
             "currentTime": format_ocpp_time(timezone.now()),
-            "interval": int(conf.get("OCPP_HEARTBEAT_INTERVAL")),
+            "interval": int(conf.get(interval)),
         }
 
 

@@ -24,7 +24,7 @@ GATEWAY_QUEUE_PREFIX = "levity.gw."
 CALLS_EXCHANGE = "levity.calls"  # direct
 SEND_CALL_TASK = "levity.send_call"
 
-Kind = Literal["frame", "connect", "disconnect", "call_timeout", "call_offline"]
+Kind = Literal["frame", "connect", "disconnect", "call_timeout", "call_offline", "handshake"]
 
 
 class Inbound(TypedDict):
@@ -42,8 +42,12 @@ class Inbound(TypedDict):
     unique_id: NotRequired[str]  # kind=call_timeout/call_offline: our CALL
     code: NotRequired[int]  # kind=disconnect: websocket close code
     reason: NotRequired[str]  # kind=disconnect
-    remote: NotRequired[str]  # kind=connect: peer address
+    remote: NotRequired[str]  # kind=connect/handshake: peer address
     subprotocol: NotRequired[str | None]  # kind=connect
+    # kind=handshake (before the websocket is accepted; `conn` is ""): the HTTP Basic
+    # credentials, None when the request carried none. Only ever on the internal broker.
+    username: NotRequired[str | None]
+    password: NotRequired[str | None]
 
 
 class OutboundCall(TypedDict):
@@ -65,6 +69,11 @@ class Reply(TypedDict):
     conn: str
     send: str | None  # a frame to write to the socket (CALLRESULT/CALLERROR), if any
     calls: list[OutboundCall]
+    # Answers to a `handshake` event only: upgrade to a websocket (True) or refuse with HTTP
+    # `status` (401 credentials, 404 unknown charge point) and a short `reason`.
+    accept: NotRequired[bool]
+    status: NotRequired[int]
+    reason: NotRequired[str]
 
 
 class CallRequest(TypedDict):
@@ -74,6 +83,33 @@ class CallRequest(TypedDict):
     type: Literal["call"]
     cp: str
     call: OutboundCall
+
+
+class CloseRequest(TypedDict):
+    """Worker → the gateway holding an older connection of `cp`: close it, a newer connection
+    of the charge point won (on another gateway, which cannot know about this one)."""
+
+    v: int
+    type: Literal["close"]
+    cp: str
+    conn: str  # the connection to close; a gateway holding another connection of `cp` ignores it
+    code: int  # websocket close code
+    reason: str
+
+
+REPLACED_CODE = 1000
+REPLACED_REASON = "replaced by a newer connection"
+
+
+def close_request(charge_point_id: str, conn: str) -> CloseRequest:
+    return {
+        "v": VERSION,
+        "type": "close",
+        "cp": charge_point_id,
+        "conn": conn,
+        "code": REPLACED_CODE,
+        "reason": REPLACED_REASON,
+    }
 
 
 def call_request(charge_point_id: str, call: OutboundCall) -> CallRequest:
@@ -126,6 +162,17 @@ def reply(
     }
 
 
+def handshake_reply(
+    envelope: Inbound, *, accept: bool, status: int = 101, reason: str = ""
+) -> Reply:
+    """The answer to a `handshake` event: accept, or refuse with HTTP `status`."""
+    answer = reply(envelope)
+    answer["accept"] = accept
+    answer["status"] = status
+    answer["reason"] = reason
+    return answer
+
+
 def celery_message(envelope: Inbound) -> tuple[bytes, dict[str, Any], dict[str, Any]]:
     """Body, headers and AMQP properties of a Celery protocol-2 task message carrying `envelope`,
     so the asyncio gateway can publish it without Celery (whose publishing blocks)."""
@@ -162,7 +209,7 @@ def celery_message(envelope: Inbound) -> tuple[bytes, dict[str, Any], dict[str, 
     return body, headers, properties
 
 
-def encode(message: Reply | Inbound | CallRequest) -> bytes:
+def encode(message: Reply | Inbound | CallRequest | CloseRequest) -> bytes:
     return json.dumps(message, separators=(",", ":")).encode()
 
 

@@ -10,6 +10,10 @@ from .enums import ALL_ACTIONS, MessageType
 from .errors import ERROR_CODES, FormationViolation, OCPPError
 
 MAX_UNIQUE_ID_LENGTH = 36  # OCPP-J 1.6 §4.1.4
+# Arrays and objects nested in one frame, the frame's own array included. The deepest OCPP 1.6
+# frames (SetChargingProfile, MeterValues) reach 6; a deeper one is refused here, before code
+# that walks payloads recursively (cleaning, schema validation, JSON columns) meets it.
+MAX_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,14 @@ class FrameError(Exception):
 
 
 def _dumps(value: list) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate read from a `\ud800` escape (a unique id echoed back, say) cannot go
+        # into a UTF-8 websocket frame; escaped, the peer reads back the same string.
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=True)
+    return text
 
 
 def _violation(cause: str, unique_id: str | None, message_type: int | None) -> FrameError:
@@ -106,6 +117,8 @@ def parse(text: str | bytes) -> Frame:
         raise _violation("unknown message type id", unique_id, message_type)
     if unique_id is None:
         raise _violation("unique id is missing or not a string", None, message_type)
+    if _deeper_than(data, MAX_DEPTH):
+        raise _violation(f"nested deeper than {MAX_DEPTH} levels", unique_id, message_type)
 
     if message_type == MessageType.call:
         if len(data) != 4 or not isinstance(data[2], str) or not isinstance(data[3], dict):
@@ -123,6 +136,24 @@ def parse(text: str | bytes) -> Frame:
     description = data[3] if len(data) > 3 and isinstance(data[3], str) else ""
     details = data[4] if len(data) > 4 and isinstance(data[4], dict) else {}
     return CallError(unique_id, data[2], description, details)
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than `limit` levels; iterative, so any depth is
+    safe to measure."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def is_known_action(action: str) -> bool:

@@ -35,7 +35,9 @@ def _num(value: float) -> str:
 
 
 def _label(value: float) -> str:
-    return f"{value:g}" if value == int(value) else f"{value:.2f}".rstrip("0")
+    """An axis value in plain digits: 0.0025, 12.5, 2500000. The ticks are quarters of a
+    `nice_max`, so 6 significant digits are exact (two decimals would print 0.0025 as "0.")."""
+    return f"{value:.6g}" if abs(value) < 1e6 else f"{value:.0f}"
 
 
 class _Frame:
@@ -131,7 +133,8 @@ def transaction_chart_svg(
         f'<line x1="{frame.left}" x2="{frame.left + frame.plot_w}" y1="{_num(frame.bottom_y)}" '
         f'y2="{_num(frame.bottom_y)}" stroke="#999" stroke-width="1"/>'
     )
-    fmt = "%H:%M" if span < 86400 else "%m-%d %H:%M"
+    # A session of a few minutes needs seconds, or every tick reads the same minute.
+    fmt = "%H:%M:%S" if span < 600 else "%H:%M" if span < 86400 else "%m-%d %H:%M"
     ticks = 1 if span <= 0 else 5
     for i in range(ticks):
         at = t0 + (t1 - t0) * (i / (ticks - 1)) if ticks > 1 else t0

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.fixtures import Stack
-from tests.e2e.harness import ROOT, Process, free_port, wait_until
+from tests.e2e.harness import PLAIN_HTTP_PRODUCTION, ROOT, Process, free_port, wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -41,7 +41,7 @@ def web(stack: Stack) -> Iterator[Web]:
     port = free_port()
     env = {
         **stack.env,
-        "DEBUG": "false",
+        **PLAIN_HTTP_PRODUCTION,
         "OCPP_GATEWAY_URL": f"ws://127.0.0.1:{stack.port}/ocpp/",
     }
     argv = [sys.executable, "-m", "gunicorn", "levity_backend.wsgi", "--bind", f"127.0.0.1:{port}"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import Process, free_port, wait_until
+from tests.e2e.harness import PLAIN_HTTP_PRODUCTION, Process, free_port, wait_until
 from tests.e2e.test_levity_up import levity_up_embedded
 
 pytestmark = pytest.mark.e2e
@@ -50,10 +50,10 @@ def test_served_by_runserver(tmp_path: Path, debug: str):
     env.update(
         DJANGO_SETTINGS_MODULE="levity_backend.settings",
         LEVITY_DATA_DIR=str(tmp_path),
-        DEBUG=debug,
         OCPP_GATEWAY_URL="ws://gateway.example:9000/ocpp/",
         PYTHONUNBUFFERED="1",
     )
+    env.update(PLAIN_HTTP_PRODUCTION if debug == "false" else {"DEBUG": debug})
     port = free_port()
     argv = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
     server = Process("runserver", argv, env, tmp_path / "runserver.log").start()

@@ -1,6 +1,8 @@
 """A person drives the charge point simulator in headless Chromium against the real gateway and
 worker: connect, boot, plug in a car (the server remote-starts it), meter values, commands from
-the server (configuration, trigger, an unsupported one, remote stop, reset), a manual session."""
+the server (configuration, trigger, an unsupported one, remote stop, reset), a manual session;
+meanwhile an operator, logged in to the admin in another tab, watches the session on the
+dashboard and the transaction's chart."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 from charging import commands
+from charging.dashboard.views import POLL_SECONDS
 from charging.models import ChargePoint, Connector, MeterValue, Transaction
 from tests.e2e.harness import wait_until
 
@@ -76,9 +79,14 @@ class SimulatorPage:
                 lambda _driver: predicate()
             )
         except TimeoutException:
+            log = self.find_all("#log")  # absent on the admin's pages
             raise AssertionError(
-                f"timed out after {timeout}s waiting for {what}; frame log, newest first:\n"
-                + self.text("#log")[:6000]
+                f"timed out after {timeout}s waiting for {what}; "
+                + (
+                    f"frame log, newest first:\n{log[0].text[:6000]}"
+                    if log
+                    else f"the page ({self.driver.current_url}):\n{self.text('body')[:3000]}"
+                )
             ) from None
 
     def wait_state(self, state: str) -> str:
@@ -116,17 +124,95 @@ def energy_registers(transaction: Transaction) -> list[float]:
     return [float(value) for value in rows.values_list("numeric_value", flat=True)]
 
 
+class Operator:
+    """A staff user in other tabs of the simulator's browser: the simulator's tab, and so its
+    websocket, stays open while the operator looks at the admin and the dashboard."""
+
+    USERNAME, PASSWORD = "operator", "browser-test-password"
+
+    def __init__(self, page: SimulatorPage, web_url: str) -> None:
+        self.page = page
+        self.web_url = web_url
+        self.simulator_tab = page.driver.current_window_handle
+        self.dashboard_tab: str | None = None
+
+    def log_in_and_open_dashboard(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+        # Hashed as the web server (the project's settings) checks it, not with the tests'
+        # fast MD5 hasher, which it does not know.
+        hasher = PBKDF2PasswordHasher()
+        user = get_user_model().objects.create_superuser(self.USERNAME)
+        user.password = hasher.encode(self.PASSWORD, hasher.salt())
+        user.save(update_fields=["password"])
+        driver = self.page.driver
+        driver.switch_to.new_window("tab")
+        self.dashboard_tab = driver.current_window_handle
+        driver.get(f"{self.web_url}/admin/login/?next=/dashboard/")
+        self.page.type("#id_username", self.USERNAME)
+        self.page.type("#id_password", self.PASSWORD)
+        self.page.click('#login-form [type="submit"]')
+        self.page.wait(lambda: self.page.find_all("#levity-dashboard"), "the dashboard")
+
+    def transaction_page(self, tx_id: int) -> None:
+        """The transaction's admin page, in a tab of its own."""
+        self.page.driver.switch_to.new_window("tab")
+        self.page.driver.get(f"{self.web_url}/admin/charging/transaction/{tx_id}/change/")
+        self.page.wait(lambda: self.page.find_all("svg.levity-chart"), "the transaction chart")
+
+    def dashboard(self) -> None:
+        """Back to the dashboard's tab, closing any other admin tab."""
+        driver = self.page.driver
+        for handle in driver.window_handles:
+            if handle not in (self.simulator_tab, self.dashboard_tab):
+                driver.switch_to.window(handle)
+                driver.close()
+        assert self.dashboard_tab is not None
+        driver.switch_to.window(self.dashboard_tab)
+
+    def field(self, name: str) -> str:
+        return self.page.text(f'#levity-dashboard [data-field="{name}"]')
+
+    def back_to_simulator(self) -> None:
+        driver = self.page.driver
+        for handle in driver.window_handles:
+            if handle != self.simulator_tab:
+                driver.switch_to.window(handle)
+                driver.close()
+        driver.switch_to.window(self.simulator_tab)
+        self.dashboard_tab = None
+
+
+def chart_points(page: SimulatorPage, series: str) -> list[tuple[float, float]]:
+    points = page.find(f"svg.levity-chart polyline.series-{series}").get_attribute("points")
+    pairs = [pair.split(",") for pair in (points or "").split()]
+    return [(float(x), float(y)) for x, y in pairs]
+
+
 def test_a_person_drives_the_simulator_against_the_gateway(e2e_db, web, browser, artifacts):
     page = SimulatorPage(browser, f"{web.url}/demo/ocpp/", artifacts)
     try:
-        _scenario(page, gateway_port=e2e_db.port)
+        _scenario(page, gateway_port=e2e_db.port, web_url=web.url)
     except BaseException:
         page.screenshot("simulator-failure")
-        (artifacts / "simulator-failure-log.txt").write_text(page.text("#log"))
+        log = page.find_all("#log")
+        if log:
+            (artifacts / "simulator-failure-log.txt").write_text(log[0].text)
         raise
 
 
-def _scenario(page: SimulatorPage, *, gateway_port: int) -> None:
+def _scenario(page: SimulatorPage, *, gateway_port: int, web_url: str) -> None:
+    # An operator logs in to the admin and opens the dashboard, in a tab of its own: no charger
+    # yet. It is opened first, so that its poll comes soon after the session has begun.
+    operator = Operator(page, web_url)
+    operator.log_in_and_open_dashboard()
+    assert [
+        operator.field(name)
+        for name in ("charge_points.online", "charge_points.total", "active_transactions.count")
+    ] == ["0", "0", "0"]
+    page.driver.switch_to.window(operator.simulator_tab)
+
     page.open()
     # Prefilled from OCPP_GATEWAY_URL, which the web fixture sets as `levity up` does.
     assert page.find("#gateway-url").get_attribute("value") == (
@@ -169,6 +255,30 @@ def _scenario(page: SimulatorPage, *, gateway_port: int) -> None:
     assert Connector.objects.get(charge_point_id=CP, connector_id=1).remote_start_status == (
         "Accepted"
     )
+
+    # The operator sees the session: its admin page charts the meter values received so far...
+    received = len(energy_registers(transaction))
+    operator.transaction_page(tx_id)
+    energy_points = chart_points(page, "energy")
+    power_points = chart_points(page, "power")  # the simulator sends Power.Active.Import
+    assert received <= len(energy_points) <= len(energy_registers(transaction))
+    assert len(power_points) >= received
+    ys = [y for _, y in energy_points]  # SVG y grows downwards: rising energy, falling y
+    assert ys == sorted(ys, reverse=True) and ys[-1] < ys[0]
+    assert page.text("#content h1") == "View transaction" and CP in page.text("#content")
+    page.screenshot("admin-transaction")
+    # ...and the dashboard, without a reload, shows the charger and the session by its poll.
+    operator.dashboard()
+    page.wait(
+        lambda: operator.field("active_transactions.count") == "1",
+        "the dashboard's poll to show the active transaction",
+        timeout=POLL_SECONDS + 5,
+    )
+    assert page.text("#dash-active a") == str(tx_id)
+    assert [operator.field(f"charge_points.{name}") for name in ("online", "total")] == ["1", "1"]
+    assert "Charging: 1" in page.text("#dash-connectors")
+    page.screenshot("dashboard")
+    operator.back_to_simulator()
 
     # The page answers the server's commands.
     configuration = commands.get_configuration(CP, wait=WAIT)
@@ -271,5 +381,12 @@ def _scenario(page: SimulatorPage, *, gateway_port: int) -> None:
 
     page.click("#disconnect")
     page.wait_state("closed")
-    errors = [entry for entry in page.driver.get_log("browser") if entry["level"] == "SEVERE"]
-    assert not errors, errors  # no script error, no failed request in the page's console
+    # No script error, no failed request in the console of any tab (the simulator, the admin,
+    # the dashboard's polling); but the admin's pages, Django's own, name no icon, so Chromium
+    # asks for /favicon.ico, which nothing serves.
+    errors = [
+        entry
+        for entry in page.driver.get_log("browser")
+        if entry["level"] == "SEVERE" and "/favicon.ico " not in entry["message"]
+    ]
+    assert not errors, errors

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from charging.dispatch import handle_inbound
-from charging.models import Message
+from charging.models import Message, Transaction
 from charging.protocol import CHARGE_POINT_ACTIONS
 from tests.factories import frame
 
@@ -50,3 +50,26 @@ def test_any_frame_gets_one_reply(text):
         if answer[0] == 4:
             assert answer[2] != "InternalError", answer
     assert Message.objects.filter(direction="in").count() == before + 1
+
+
+def test_deeply_nested_payload_is_a_formation_violation_not_an_internal_error():
+    # Found by benchmarks/fuzz_frames.py: nesting that json.loads accepts (500 levels) broke
+    # the recursive payload cleaning before storage.
+    text = '[2,"deep","DataTransfer",{"vendorId":"v","data":' + "[" * 500 + "]" * 500 + "}]"
+    reply = handle_inbound(frame(text))
+    assert json.loads(reply["send"])[:3] == [4, "deep", "FormationViolation"]
+    assert Message.objects.get(direction="in").error_code == "FormationViolation"
+
+
+def test_an_integer_too_big_for_the_database_is_a_property_constraint_violation():
+    # Found by benchmarks/fuzz_frames.py: meterStart 2**64 passed the schema, then overflowed
+    # the bigint column (InternalError and a traceback).
+    payload = {
+        "connectorId": 1,
+        "idTag": "A",
+        "meterStart": 2**64,
+        "timestamp": "2026-01-01T00:00:00Z",
+    }
+    reply = handle_inbound(frame(json.dumps([2, "big", "StartTransaction", payload])))
+    assert json.loads(reply["send"])[:3] == [4, "big", "PropertyConstraintViolation"]
+    assert not Transaction.objects.exists()

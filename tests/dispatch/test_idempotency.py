@@ -98,11 +98,11 @@ def test_transient_database_errors_are_retried_in_process(monkeypatch):
     real = dispatch._handle
     attempts = []
 
-    def flaky(envelope):
+    def flaky(envelope, closes):
         attempts.append(1)
         if len(attempts) < 3:
             raise OperationalError("server closed the connection unexpectedly")
-        return real(envelope)
+        return real(envelope, closes)
 
     monkeypatch.setattr(dispatch, "_handle", flaky)
     monkeypatch.setattr(dispatch.time, "sleep", lambda seconds: None)
@@ -114,7 +114,7 @@ def test_transient_database_errors_are_retried_in_process(monkeypatch):
 def test_when_the_database_stays_down_a_call_still_gets_an_internal_error(monkeypatch, settings):
     settings.OCPP_DB_RETRY_SECONDS = 0.2
 
-    def down(envelope):
+    def down(envelope, closes):
         raise OperationalError("could not connect")
 
     monkeypatch.setattr(dispatch, "_handle", down)

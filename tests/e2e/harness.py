@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -92,6 +93,18 @@ class Process:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             return self.proc.wait()
+
+
+# DEBUG off but served over plain HTTP on 127.0.0.1 (production otherwise redirects to HTTPS and
+# marks cookies Secure: levity_backend/settings.py, docs/security.md).
+PLAIN_HTTP_PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "levity-tests-only-not-a-secret-0123456789-abcdefghijklmnop",
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+    "SECURE_HSTS_SECONDS": "0",
+}
 
 
 def base_env(**overrides: str) -> dict[str, str]:
@@ -307,13 +320,20 @@ class Charger:
 
 @contextlib.asynccontextmanager
 async def charger(
-    port: int, cp_id: str, *, path: str = "ocpp", subprotocol: bool = True
+    port: int,
+    cp_id: str,
+    *,
+    path: str = "ocpp",
+    subprotocol: bool = True,
+    password: str | None = None,
 ) -> AsyncIterator[SimulatedChargePoint]:
+    """A simulated charger; with `password`, HTTP Basic auth as `cp_id` (security profile 1)."""
     ws = await websockets.connect(
         f"ws://127.0.0.1:{port}/{path}/{cp_id}",
         subprotocols=["ocpp1.6"] if subprotocol else None,
         ping_interval=None,
         open_timeout=10,
+        additional_headers=basic_auth(cp_id, password) if password is not None else None,
     )
     cp = SimulatedChargePoint(cp_id, ws, response_timeout=15)
     task = asyncio.create_task(cp.start())
@@ -324,6 +344,11 @@ async def charger(
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         await ws.close()
+
+
+def basic_auth(username: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
 
 
 async def raw_exchange(ws: Any, text: str, *, wait: float = 15) -> list[Any]:

@@ -1,5 +1,6 @@
 """`levity up` on embedded defaults (one process: SQLite, in-process transport, web app) serves a
-charger; with the services set it runs the production processes."""
+charger and, on its first run, prints an admin login that works; with the services set it runs
+the production processes and creates no user."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
@@ -32,9 +36,19 @@ print(vendor, start, stop, reason, samples)
 """
 
 
+USERS_PROBE = """
+import sqlite3, sys
+print(*sqlite3.connect(sys.argv[1]).execute("select username from auth_user"))
+"""
+BANNER_LOGIN = re.compile(r"^ +user (\S+)  password (\S+)  \(created now, shown this once\)$", re.M)
+
+
 @contextlib.contextmanager
-def levity_up_embedded(tmp_path: Path) -> Iterator[tuple[int, int, dict[str, str], Process]]:
-    """`levity up` with no service configured: (gateway port, web port, environment, process)."""
+def levity_up_embedded(
+    tmp_path: Path, *, log: str = "up.log"
+) -> Iterator[tuple[int, int, dict[str, str], Process]]:
+    """`levity up` with no service configured: (gateway port, web port, environment, process);
+    its data (the SQLite file) in `tmp_path`, its output in `tmp_path / log`."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -44,13 +58,44 @@ def levity_up_embedded(tmp_path: Path) -> Iterator[tuple[int, int, dict[str, str
     port, web_port = free_port(), free_port()
     levity = shutil.which("levity", path=os.path.dirname(sys.executable)) or "levity"
     command = [levity, "up", "--port", str(port), "--web-port", str(web_port)]
-    up = Process("levity-up", command, env, tmp_path / "up.log").start()
+    up = Process("levity-up", command, env, tmp_path / log).start()
     try:
         up.wait_for_log("levity is up on embedded defaults", timeout=120)
         wait_until(lambda: health(port), timeout=60, what="gateway health")
         yield port, web_port, env, up
     finally:
         assert up.stop(timeout=30) == 0, up.log()[-3000:]
+
+
+def admin_login(web_url: str, username: str, password: str) -> str:
+    """Log in to the admin as a browser does (CSRF cookie and token, session cookie): the page
+    the login redirects to, or AssertionError."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    login_url = f"{web_url}/admin/login/?next=/admin/"
+    with opener.open(login_url, timeout=10) as response:
+        form = response.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert token, form[:2000]
+    body = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": token.group(1),
+            "username": username,
+            "password": password,
+            "next": "/admin/",
+        }
+    ).encode()
+    with opener.open(urllib.request.Request(login_url, data=body), timeout=30) as response:
+        page = response.read().decode()
+        assert response.url == f"{web_url}/admin/", (response.url, page[:2000])
+    with opener.open(f"{web_url}/dashboard/", timeout=10) as response:
+        assert response.status == 200 and 'id="levity-dashboard"' in response.read().decode()
+    return page
+
+
+def sqlite_users(data_dir: Path) -> list[str]:
+    probe = [sys.executable, "-c", USERS_PROBE, str(data_dir / "levity.sqlite3")]
+    rows = subprocess.run(probe, capture_output=True, text=True, check=True, cwd=ROOT)
+    return re.findall(r"'([^']+)'", rows.stdout)
 
 
 def test_levity_up_on_embedded_defaults_serves_a_whole_session(tmp_path):
@@ -121,6 +166,27 @@ def test_levity_up_on_embedded_defaults_serves_a_whole_session(tmp_path):
         )
         assert rows.stdout.split() == ["V", "0", "100", "Local", "1"]
 
+        # The first run created a superuser and printed its login, which works, with the
+        # simulator's and the dashboard's addresses.
+        banner = up.log()
+        login = BANNER_LOGIN.search(banner)
+        assert login, banner[-3000:]
+        assert login.group(1) == "admin" and len(login.group(2)) >= 16
+        assert f"admin                     http://127.0.0.1:{web_port}/admin/\n" in banner
+        assert f"simulator                 http://127.0.0.1:{web_port}/demo/ocpp/" in banner
+        assert f"dashboard                 http://127.0.0.1:{web_port}/dashboard/\n" in banner
+        page = admin_login(f"http://127.0.0.1:{web_port}", login.group(1), login.group(2))
+        assert "Site administration" in page
+        with pytest.raises(AssertionError):
+            admin_login(f"http://127.0.0.1:{web_port}", "admin", "not-the-password")
+
+    # A later run creates no other user and shows no password, only how to reset it.
+    with levity_up_embedded(tmp_path, log="up-again.log") as (_port, _web_port, _env, again):
+        banner = again.log()
+        assert not BANNER_LOGIN.search(banner) and login.group(2) not in banner
+        assert "(forgot the password? python manage.py changepassword admin)" in banner
+    assert sqlite_users(tmp_path) == ["admin"]
+
 
 def test_levity_up_with_services_runs_gateway_worker_and_web(stack, e2e_db, tmp_path):
     """With AMQP_URL/DATABASE_URL set, `levity up` runs the production processes against them."""
@@ -135,6 +201,12 @@ def test_levity_up_with_services_runs_gateway_worker_and_web(stack, e2e_db, tmp_
     ).start()
     try:
         up.wait_for_log("levity is up on AMQP_URL broker", timeout=120)
+        # With real services, no user is made up: the banner says how to create one.
+        assert "(first user: python manage.py createsuperuser)" in up.log()
+        assert not BANNER_LOGIN.search(up.log())
+        from django.contrib.auth import get_user_model
+
+        assert not get_user_model().objects.exists()
         up.wait_for_log(" ready.", timeout=60)  # its Celery worker
         wait_until(lambda: health(port), timeout=60, what="gateway health")
 

@@ -172,3 +172,28 @@ def test_malformed_or_unknown_messages_are_dropped() -> None:
             await client.close()
 
     run(scenario())
+
+
+def test_close_request_closes_the_named_connection_only() -> None:
+    async def scenario() -> None:
+        bus = FakeBus(auto_reply=True)
+        async with running_gateway(bus) as (gateway, url):
+            client = await open_client(url)
+            connect = await bus.next()
+            # Another connection id (an older one, gone already): ignored.
+            await bus.deliver(dict(env.close_request("CP-1", "someone-else")))
+            await bus.deliver(dict(env.close_request("CP-2", connect["conn"])))
+            assert await bus.nothing_published()
+            assert gateway.connections["CP-1"].is_open
+
+            await bus.deliver(dict(env.close_request("CP-1", connect["conn"])))
+            await client.wait_closed()
+            assert (client.close_code, client.close_reason) == (
+                1000,
+                "replaced by a newer connection",
+            )
+            disconnect = await bus.next()
+            assert (disconnect["kind"], disconnect["code"]) == ("disconnect", 1000)
+            await eventually(lambda: not bus.bound)
+
+    run(scenario())

@@ -52,3 +52,27 @@ def test_error_details_name_the_field():
     with pytest.raises(OCPPError) as raised:
         validate_payload(MessageType.call, "StartTransaction", {**START, "connectorId": "one"})
     assert "connectorId" in raised.value.details["cause"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {**START, "meterStart": 2**31},
+        {**START, "meterStart": -(2**31) - 1},
+        {**START, "reservationId": 2**64},
+    ],
+)
+def test_integers_beyond_32_bits_are_property_constraint_violations(payload):
+    # OCPP 1.6 integers are 32 bit; the schemas say only "integer".
+    with pytest.raises(OCPPError) as raised:
+        validate_payload(MessageType.call, "StartTransaction", payload)
+    assert raised.value.code == "PropertyConstraintViolation"
+    assert "32-bit" in raised.value.details["cause"]
+
+
+def test_integers_at_the_32_bit_bounds_pass():
+    validate_payload(
+        MessageType.call,
+        "StartTransaction",
+        {**START, "meterStart": 2**31 - 1, "reservationId": -(2**31)},
+    )

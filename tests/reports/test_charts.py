@@ -42,6 +42,16 @@ def test_transaction_chart_draws_energy_and_power_points():
     assert "kWh" in svg and "kW<" in svg
 
 
+def test_small_values_and_short_sessions_keep_readable_axes():
+    # A few seconds of a simulated session: a few Wh, all in one minute.
+    energy = [(T0 + timedelta(seconds=i), i * 0.003) for i in range(4)]
+    svg = str(charts.transaction_chart_svg(energy_kwh=energy, power_kw=[], zone=UTC))
+    kwh_ticks = re.findall(r'fill="#417690">([^<]+)</text>', svg)
+    assert kwh_ticks[:6] == ["0", "0.0025", "0.005", "0.0075", "0.01", "kWh"]
+    time_ticks = re.findall(r">(\d\d:\d\d(?::\d\d)?)</text>", svg)
+    assert time_ticks == ["10:00:00", "10:00:00", "10:00:01", "10:00:02", "10:00:03"]
+
+
 def test_jumps_are_marked_and_empty_charts_say_so():
     svg = str(
         charts.transaction_chart_svg(

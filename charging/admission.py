@@ -1,0 +1,202 @@
+"""Which charge points may connect and be served: the handshake decision (HTTP Basic auth with a
+per-charge-point authorization key, OCPP 1.6 security whitepaper profile 1), the policy for
+unknown charge points, and operator approval (BootNotification Pending until approved)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+
+from . import conf
+from .models import ChargePoint, ConnectionEvent, RegistrationStatus
+
+logger = logging.getLogger(__name__)
+
+ACCEPT, PENDING, REJECT = "accept", "pending", "reject"
+UNKNOWN_CHARGE_POINT_POLICIES = (ACCEPT, PENDING, REJECT)
+# The configuration key through which the central system changes the key (whitepaper §3.1,
+# "AuthorizationKey", write-only: never stored or shown in clear here).
+AUTHORIZATION_KEY = "AuthorizationKey"
+# Whitepaper: 16 to 40 characters (at most 20 bytes written as 40 hexadecimal digits).
+MIN_KEY_LENGTH = 16
+MAX_KEY_LENGTH = 40
+# What a charge point that is not approved may not do through us (OCPP 1.6 §4.2: while Pending
+# it should send nothing but BootNotification; these would grant energy).
+REFUSED_UNTIL_APPROVED = frozenset({"Authorize", "StartTransaction"})
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
+
+
+class InvalidAuthorizationKey(ValueError):
+    """The key cannot be used (length, characters)."""
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The answer to a handshake: accept, or refuse with HTTP `status` and a short `reason`."""
+
+    accept: bool
+    status: int = HTTPStatus.SWITCHING_PROTOCOLS
+    reason: str = ""
+
+
+def unknown_charge_point_policy() -> str:
+    policy = str(conf.get("OCPP_UNKNOWN_CHARGE_POINTS")).strip().lower()
+    if policy not in UNKNOWN_CHARGE_POINT_POLICIES:
+        raise ImproperlyConfigured(
+            f"OCPP_UNKNOWN_CHARGE_POINTS={policy!r}: use one of "
+            f"{', '.join(UNKNOWN_CHARGE_POINT_POLICIES)}"
+        )
+    return policy
+
+
+def approved_on_creation() -> bool:
+    """Whether a charge point first seen now is approved: only under the `accept` policy."""
+    return unknown_charge_point_policy() == ACCEPT
+
+
+def registration_status(*, charge_point: ChargePoint) -> str:
+    """What BootNotification answers: Accepted once approved; otherwise Rejected under the
+    `reject` policy (it got in without the handshake check) and Pending under the others."""
+    if charge_point.approved:
+        return RegistrationStatus.ACCEPTED
+    if unknown_charge_point_policy() == REJECT:
+        return RegistrationStatus.REJECTED
+    return RegistrationStatus.PENDING
+
+
+# --- authorization keys ---------------------------------------------------------------------
+
+
+def _canonical(secret: str) -> str:
+    """One form for a key and for the password a charger sends.
+
+    The whitepaper recommends a random binary key written in hexadecimal, and chargers differ in
+    whether they then send those hex digits or the bytes they stand for: a hex key is kept as
+    its lower-case digits, anything else as the hex of its bytes, so both match one hash.
+    """
+    if _HEX.fullmatch(secret):
+        return secret.lower()
+    return secret.encode("utf-8", "surrogateescape").hex()
+
+
+def authorization_key_generate() -> str:
+    """A new random key: 20 bytes as 40 hexadecimal digits (the whitepaper's maximum)."""
+    return secrets.token_hex(20)
+
+
+def authorization_key_validate(key: str) -> str:
+    if not isinstance(key, str) or not MIN_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH:
+        raise InvalidAuthorizationKey(
+            f"An authorization key has {MIN_KEY_LENGTH} to {MAX_KEY_LENGTH} characters"
+        )
+    if any(not char.isprintable() or char.isspace() for char in key):
+        raise InvalidAuthorizationKey("An authorization key has no spaces or control characters")
+    return key
+
+
+def authorization_key_set(*, charge_point: ChargePoint, key: str | None) -> ChargePoint:
+    """Store the hash of `key` (Django's password hashers), or remove the key with None."""
+    if key is None:
+        charge_point.authorization_key = ""
+    else:
+        charge_point.authorization_key = make_password(_canonical(authorization_key_validate(key)))
+    charge_point.save(update_fields=["authorization_key"])
+    return charge_point
+
+
+def authorization_key_check(*, charge_point: ChargePoint, password: str) -> bool:
+    """Whether `password` (as sent in HTTP Basic) is the charge point's key."""
+    if not charge_point.authorization_key:
+        return False
+
+    def upgrade(raw: str) -> None:
+        # The hasher's parameters changed since the key was set: store it as configured now.
+        ChargePoint.objects.filter(pk=charge_point.pk).update(authorization_key=make_password(raw))
+
+    return check_password(_canonical(password), charge_point.authorization_key, setter=upgrade)
+
+
+def charge_point_provision(*, charge_point_id: str, key: str | None = None) -> ChargePoint:
+    """Register a charge point before it connects (needed under the `reject` policy): approved,
+    with the key's hash when given."""
+    if (
+        not 0 < len(charge_point_id) <= 48
+        or "/" in charge_point_id
+        or any(char.isspace() or not char.isprintable() for char in charge_point_id)
+    ):
+        # What the gateway accepts in a websocket path (gateway/paths.py).
+        raise ValueError("A charge point id has 1-48 characters, no '/', spaces or controls")
+    with transaction.atomic():
+        charge_point, _ = ChargePoint.objects.select_for_update().get_or_create(
+            id=charge_point_id, defaults={"approved": True}
+        )
+        if key is not None:
+            authorization_key_set(charge_point=charge_point, key=key)
+    return charge_point
+
+
+def charge_point_approve(*, charge_point: ChargePoint, approved: bool = True) -> ChargePoint:
+    """An operator admits (or no longer admits) the charge point; its next BootNotification is
+    answered Accepted (or Pending/Rejected)."""
+    charge_point.approved = approved
+    charge_point.save(update_fields=["approved"])
+    return charge_point
+
+
+# --- the handshake --------------------------------------------------------------------------
+
+
+def handshake_admit(
+    *,
+    charge_point_id: str,
+    username: str | None,
+    password: str | None,
+    remote: str = "",
+    gateway_id: str = "",
+) -> Admission:
+    """Decide a websocket handshake (docs/envelope.md, `handshake`).
+
+    Unknown charge point: refused (404) under the `reject` policy; under the others accepted
+    (it is created when it connects) unless OCPP_REQUIRE_AUTHORIZATION_KEY, since it has no key
+    to check. Known charge point with a key: the credentials must match (401 otherwise). Without
+    a key: accepted unless OCPP_REQUIRE_AUTHORIZATION_KEY (credentials sent anyway are ignored).
+    """
+    charge_point = ChargePoint.objects.filter(id=charge_point_id).first()
+    require_key = bool(conf.get("OCPP_REQUIRE_AUTHORIZATION_KEY"))
+    if charge_point is None:
+        if unknown_charge_point_policy() == REJECT:
+            return Admission(False, HTTPStatus.NOT_FOUND, "Unknown charge point")
+        if require_key:
+            return Admission(False, HTTPStatus.UNAUTHORIZED, "No authorization key for this id")
+        return Admission(True)
+    if not charge_point.authorization_key:
+        if require_key:
+            return _refused(charge_point, "no authorization key set", remote, gateway_id)
+        return Admission(True)
+    if password is None or username != charge_point_id:
+        # No event row: a charger first tries without credentials, as browsers do.
+        return Admission(False, HTTPStatus.UNAUTHORIZED, "Credentials required")
+    if not authorization_key_check(charge_point=charge_point, password=password):
+        return _refused(charge_point, "wrong authorization key", remote, gateway_id)
+    return Admission(True)
+
+
+def _refused(charge_point: ChargePoint, why: str, remote: str, gateway_id: str) -> Admission:
+    """401, kept in the charge point's connection events for its operator to see."""
+    logger.info("%s: handshake refused from %s: %s", charge_point.id, remote, why)
+    ConnectionEvent.objects.create(
+        charge_point=charge_point,
+        kind=ConnectionEvent.Kind.REFUSED,
+        gateway_id=gateway_id[:255],
+        remote=remote[:255],
+        close_code=HTTPStatus.UNAUTHORIZED,
+        reason=why,
+    )
+    return Admission(False, HTTPStatus.UNAUTHORIZED, "Invalid credentials")

@@ -1,0 +1,54 @@
+"""Per connection limits: a token bucket for frames read, and the time of the last byte received."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from websockets.asyncio.server import ServerConnection
+from websockets.frames import CloseCode
+
+# RFC 6455 §7.4.2: 4000-4999 are for applications. A code of its own, not 1001 (which our
+# shutdown sends), so the disconnect event and the connection log tell the two apart.
+IDLE_CLOSE = (4000, "idle timeout")
+TOO_BIG_CLOSE_CODE = int(CloseCode.MESSAGE_TOO_BIG)  # 1009, sent by websockets itself
+
+
+class TokenBucket:
+    """`rate` tokens per second, at most `burst` saved up; one frame costs one token.
+
+    `take()` spends a token and returns how long to wait before acting on it: 0 while tokens
+    last, else the time until the token is earned (the bucket goes into debt, so a reader that
+    waits before taking the next one is held to `rate` exactly).
+    """
+
+    def __init__(
+        self, *, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.burst = max(1, burst)
+        self._clock = clock
+        self._tokens = float(self.burst)
+        self._stamp = clock()
+
+    def take(self) -> float:
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+        self._tokens -= 1
+        return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
+
+class ActivityConnection(ServerConnection):
+    """A ServerConnection that notes when it last received any bytes: frames, and also the
+    pings and pongs that never reach `recv()`, so a charger that answers our websocket pings
+    (or pings us) is not idle even when it sends no OCPP frame (OCPP-J 1.6 lets chargers that
+    use websocket pings send Heartbeats rarely)."""
+
+    last_received: float | None = None  # loop time
+
+    def data_received(self, data: bytes) -> None:
+        self.last_received = self.loop.time()
+        super().data_received(data)
