@@ -1,0 +1,8 @@
+"""Admin: id tags are edited here; what chargers report is shown read-only; commands go to chargers.
+
+Django autodiscovers `charging.admin`: importing the modules below registers every model admin.
+"""
+
+from . import base, charge_points, commands, messages, site, transactions
+
+__all__ = ["base", "charge_points", "commands", "messages", "site", "transactions"]

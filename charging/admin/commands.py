@@ -1,0 +1,242 @@
+"""Admin actions that send commands to chargers, and the admission actions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from .. import admission, commands, forms
+from ..models import ChargePoint
+
+# Seconds an admin request waits for a charger's answer; a later answer shows in Outbound calls.
+ADMIN_COMMAND_WAIT = 15.0
+_GOOD_STATUSES = {"Accepted", "Unlocked"}
+
+
+def _send_command(
+    request: HttpRequest, *, charge_point_id: str, action: str, payload: dict[str, Any]
+) -> None:
+    """Send one CALL, wait briefly, and report the charger's answer (or why none) as a message."""
+    try:
+        response = commands.call(
+            charge_point_id,
+            action,
+            payload,
+            wait=ADMIN_COMMAND_WAIT,
+            requested_by=request.user.get_username(),
+        )
+    except commands.InvalidCommand as exc:
+        text = f"{charge_point_id}: {action} not sent, invalid: {exc.code} {exc.details or exc}"
+        messages.error(request, text)
+    except commands.ChargePointOffline:
+        messages.error(request, f"{charge_point_id}: {action} failed: not connected")
+    except commands.CallTimeout:
+        messages.error(
+            request,
+            f"{charge_point_id}: {action}: no answer within {ADMIN_COMMAND_WAIT:g} s "
+            "(a later answer shows in Outbound calls)",
+        )
+    except commands.CallError as exc:
+        messages.error(
+            request,
+            f"{charge_point_id}: {action}: the charge point answered CALLERROR "
+            f"{exc.code}: {exc.description}",
+        )
+    except commands.CommandError as exc:
+        messages.error(request, f"{charge_point_id}: {action} failed: {exc}")
+    else:
+        status = response.get("status") if isinstance(response, dict) else None
+        level = messages.SUCCESS if status is None or status in _GOOD_STATUSES else messages.WARNING
+        messages.add_message(
+            request, level, f"{charge_point_id}: {action} → {json.dumps(response, sort_keys=True)}"
+        )
+
+
+def _command_action(
+    name: str,
+    *,
+    action: str,
+    description: str,
+    payload: dict[str, Any] | None = None,
+    form_class: type[forms.CommandForm] | None = None,
+) -> Callable[[admin.ModelAdmin, HttpRequest, QuerySet], HttpResponse | None]:
+    """An admin action sending `action` to each selected charge point; a form asks for parameters."""
+
+    def run(
+        modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[ChargePoint]
+    ) -> HttpResponse | None:
+        body = payload or {}
+        if form_class is not None:
+            form = form_class(request.POST if "apply" in request.POST else None)
+            if not form.is_valid():
+                return TemplateResponse(
+                    request,
+                    "admin/charging/command_form.html",
+                    {
+                        **modeladmin.admin_site.each_context(request),
+                        "title": description,
+                        "opts": modeladmin.model._meta,
+                        "form": form,
+                        "ocpp_action": action,
+                        "admin_action": name,
+                        "queryset": queryset,
+                        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                        # Sent from a charge point's page: go back there afterwards.
+                        "from_change": request.POST.get("_from_change", ""),
+                    },
+                )
+            body = form.payload()
+        for charge_point in queryset.order_by("id"):
+            _send_command(request, charge_point_id=charge_point.id, action=action, payload=body)
+        return None
+
+    run.__name__ = name
+    return admin.action(description=description, permissions=["command"])(run)
+
+
+class CommandPermissionMixin:
+    def has_command_permission(self, request: HttpRequest) -> bool:
+        # Commanding a charger is changing it; ReadOnlyAdmin's change rule is about hand edits.
+        return request.user.has_perm("charging.change_chargepoint")
+
+
+COMMAND_ACTIONS = [
+    _command_action(
+        "reset_soft", action="Reset", description="Reset (soft)", payload={"type": "Soft"}
+    ),
+    _command_action(
+        "reset_hard", action="Reset", description="Reset (hard)", payload={"type": "Hard"}
+    ),
+    _command_action(
+        "change_availability",
+        action="ChangeAvailability",
+        description="Change availability…",
+        form_class=forms.ChangeAvailabilityForm,
+    ),
+    _command_action(
+        "unlock_connector",
+        action="UnlockConnector",
+        description="Unlock connector…",
+        form_class=forms.UnlockConnectorForm,
+    ),
+    _command_action("clear_cache", action="ClearCache", description="Clear cache"),
+    _command_action(
+        "trigger_message",
+        action="TriggerMessage",
+        description="Trigger message…",
+        form_class=forms.TriggerMessageForm,
+    ),
+    _command_action(
+        "get_configuration",
+        action="GetConfiguration",
+        description="Get configuration…",
+        form_class=forms.GetConfigurationForm,
+    ),
+    _command_action(
+        "change_configuration",
+        action="ChangeConfiguration",
+        description="Change configuration…",
+        form_class=forms.ChangeConfigurationForm,
+    ),
+    _command_action(
+        "remote_start",
+        action="RemoteStartTransaction",
+        description="Remote start…",
+        form_class=forms.RemoteStartForm,
+    ),
+]
+
+
+# --- admission: approval and authorization keys ----------------------------------------------
+
+
+@admin.action(description="Approve (BootNotification Accepted)", permissions=["command"])
+def approve(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[ChargePoint]
+) -> None:
+    for charge_point in queryset.order_by("id"):
+        admission.charge_point_approve(charge_point=charge_point, approved=True)
+        note = ""
+        if charge_point.connected and charge_point.registration_status != "Accepted":
+            # Rather than wait for its next boot after OCPP_PENDING_INTERVAL (OCPP 1.6 §5.17).
+            try:
+                commands.send(
+                    charge_point.id,
+                    "TriggerMessage",
+                    {"requestedMessage": "BootNotification"},
+                    requested_by=request.user.get_username(),
+                )
+                note = "; asked it to boot again (TriggerMessage)"
+            except commands.CommandError:
+                note = "; it is accepted at its next BootNotification"
+        messages.success(request, f"{charge_point.id}: approved{note}")
+
+
+@admin.action(description="Withdraw approval (BootNotification Pending)", permissions=["command"])
+def withdraw_approval(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[ChargePoint]
+) -> None:
+    for charge_point in queryset.order_by("id"):
+        admission.charge_point_approve(charge_point=charge_point, approved=False)
+        messages.warning(request, f"{charge_point.id}: no longer approved")
+
+
+@admin.action(description="Set authorization key…", permissions=["command"])
+def set_authorization_key(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[ChargePoint]
+) -> HttpResponse | None:
+    form = forms.AuthorizationKeyForm(request.POST if "apply" in request.POST else None)
+    if not form.is_valid():
+        return TemplateResponse(
+            request,
+            "admin/charging/command_form.html",
+            {
+                **modeladmin.admin_site.each_context(request),
+                "title": "Set authorization key",
+                "opts": modeladmin.model._meta,
+                "form": form,
+                "ocpp_action": "AuthorizationKey",
+                "admin_action": "set_authorization_key",
+                "queryset": queryset,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "from_change": request.POST.get("_from_change", ""),
+            },
+        )
+    for charge_point in queryset.order_by("id"):
+        key = form.cleaned_data["key"] or admission.authorization_key_generate()
+        shown = "" if form.cleaned_data["key"] else f": {key} (shown once)"
+        if not form.cleaned_data["rotate"]:
+            admission.authorization_key_set(charge_point=charge_point, key=key)
+            messages.success(request, f"{charge_point.id}: authorization key set{shown}")
+            continue
+        try:
+            commands.change_authorization_key(
+                charge_point.id,
+                key=key,
+                wait=ADMIN_COMMAND_WAIT,
+                requested_by=request.user.get_username(),
+            )
+        except commands.CommandError as exc:
+            messages.error(request, f"{charge_point.id}: authorization key not changed: {exc}")
+        else:
+            messages.success(request, f"{charge_point.id}: authorization key changed{shown}")
+    return None
+
+
+@admin.action(description="Remove authorization key", permissions=["command"])
+def remove_authorization_key(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[ChargePoint]
+) -> None:
+    for charge_point in queryset.order_by("id"):
+        admission.authorization_key_set(charge_point=charge_point, key=None)
+        messages.warning(request, f"{charge_point.id}: authorization key removed")
+
+
+ADMISSION_ACTIONS = [approve, withdraw_approval, set_authorization_key, remove_authorization_key]

@@ -1,0 +1,96 @@
+"""Writes of the charging domain: keyword-only, typed business rules, no sockets and no CALLERRORs.
+
+One module per entity; every public name is re-exported here, so `services.<name>` keeps working.
+"""
+
+from .charge_points import (
+    MAX_CHARGE_POINT_ID_LENGTH,
+    charge_point_boot,
+    charge_point_diagnostics_status,
+    charge_point_firmware_status,
+    charge_point_heartbeat,
+    charge_point_local_list_version_set,
+    charge_point_lock,
+    charge_point_message_received,
+    configuration_key_set,
+    configuration_keys_store,
+)
+from .connections import (
+    charge_point_connected,
+    charge_point_disconnected,
+)
+from .connectors import (
+    connector_availability_set,
+    connector_composite_schedule_set,
+    connector_remote_start_result,
+    connector_status_update,
+)
+from .id_tags import (
+    id_tag_authorize,
+)
+from .messages import (
+    clean_json,
+    clean_text,
+    message_record,
+)
+from .meter_values import (
+    SAMPLED_VALUE_DEFAULTS,
+    meter_values_record,
+)
+from .outbound_calls import (
+    ANSWER_HANDLERS,
+    REDACTED,
+    call_frame_text,
+    outbound_call_complete,
+    outbound_call_create,
+    outbound_call_expire_stale,
+    outbound_call_mark_sent,
+    outbound_call_published,
+    outbound_call_start_send,
+)
+from .transactions import (
+    DEFAULT_STOP_REASON,
+    ORPHAN_STOP_REASON,
+    transaction_close_orphans,
+    transaction_start,
+    transaction_stop,
+)
+
+__all__ = [
+    "ANSWER_HANDLERS",
+    "DEFAULT_STOP_REASON",
+    "MAX_CHARGE_POINT_ID_LENGTH",
+    "ORPHAN_STOP_REASON",
+    "REDACTED",
+    "SAMPLED_VALUE_DEFAULTS",
+    "call_frame_text",
+    "charge_point_boot",
+    "charge_point_connected",
+    "charge_point_diagnostics_status",
+    "charge_point_disconnected",
+    "charge_point_firmware_status",
+    "charge_point_heartbeat",
+    "charge_point_local_list_version_set",
+    "charge_point_lock",
+    "charge_point_message_received",
+    "clean_json",
+    "clean_text",
+    "configuration_key_set",
+    "configuration_keys_store",
+    "connector_availability_set",
+    "connector_composite_schedule_set",
+    "connector_remote_start_result",
+    "connector_status_update",
+    "id_tag_authorize",
+    "message_record",
+    "meter_values_record",
+    "outbound_call_complete",
+    "outbound_call_create",
+    "outbound_call_expire_stale",
+    "outbound_call_mark_sent",
+    "outbound_call_published",
+    "outbound_call_start_send",
+    "transaction_close_orphans",
+    "transaction_start",
+    "transaction_stop",
+]

@@ -1,0 +1,84 @@
+"""Storage hygiene (`clean_text`, `clean_json`) and the record of every OCPP-J frame."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from ..clock import format_ocpp_time
+from ..models import ChargePoint, Direction, Message
+
+# --- storage hygiene ------------------------------------------------------------------------
+
+
+def clean_text(value: str) -> str:
+    """`value` made storable in PostgreSQL: no NUL characters, no lone surrogates."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def clean_json(value: Any) -> Any:
+    """A JSON value PostgreSQL can store: strings (keys too) through `clean_text`, no NaN."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(str(key)): clean_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clean_json(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # Python's json reads `Infinity` and `NaN`; PostgreSQL's jsonb does not
+    return value
+
+
+def _append_note(current: str, note: str) -> str:
+    stamp = format_ocpp_time(timezone.now())
+    return f"{current}\n{stamp} {note}".strip()
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+def message_record(
+    *,
+    charge_point: ChargePoint,
+    direction: Direction | str,
+    message_type: int | None,
+    unique_id: str = "",
+    action: str = "",
+    payload: Any = None,
+    raw: str = "",
+    error_code: str = "",
+    error_description: str = "",
+    error_details: Any = None,
+    answer_to: Message | None = None,
+    frame_id: str | None = None,
+    connection_id: str = "",
+    note: str = "",
+    received_at: datetime | None = None,
+) -> Message:
+    """Store one OCPP-J frame. Whatever a charger sent, the row can be written."""
+    return Message.objects.create(
+        charge_point=charge_point,
+        direction=direction,
+        message_type=message_type if message_type in (2, 3, 4) else None,
+        unique_id=clean_text(unique_id)[:64],
+        action=clean_text(action)[:64],
+        payload=clean_json(payload),
+        raw=clean_text(raw),
+        error_code=clean_text(error_code)[:64],
+        error_description=clean_text(error_description),
+        error_details=clean_json(error_details),
+        answer_to=answer_to,
+        frame_id=frame_id,
+        connection_id=clean_text(connection_id)[:64],
+        note=note,
+        received_at=received_at,
+    )
