@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "OCPP_REQUIRE_AUTHORIZATION_KEY": False,
     # BootNotification interval (seconds before the next one) while Pending or Rejected.
     "OCPP_PENDING_INTERVAL": 60,
+    "OCPP_AUTHORIZATION_KEY_ITERATIONS": 20000,  # PBKDF2 rounds of authorization key hashes
     # An energy register sample further than this (Wh) from the previous one is flagged.
     "OCPP_METER_JUMP_WH": 10000,
     # Seconds of silence, beyond twice the heartbeat interval, before a connected charger shows

@@ -204,6 +204,9 @@ OCPP_SIMULATOR_ENABLED = _env_bool("OCPP_SIMULATOR_ENABLED", True)
 OCPP_UNKNOWN_CHARGE_POINTS = os.environ.get("OCPP_UNKNOWN_CHARGE_POINTS", "accept").strip().lower()
 OCPP_REQUIRE_AUTHORIZATION_KEY = _env_bool("OCPP_REQUIRE_AUTHORIZATION_KEY", False)
 OCPP_PENDING_INTERVAL = int(os.environ.get("OCPP_PENDING_INTERVAL", "60"))
+OCPP_AUTHORIZATION_KEY_ITERATIONS = int(
+    os.environ.get("OCPP_AUTHORIZATION_KEY_ITERATIONS", "20000")
+)
 # Energy register readings further than this (Wh) from the previous trusted one are flagged.
 OCPP_METER_JUMP_WH = int(os.environ.get("OCPP_METER_JUMP_WH", "10000"))
 # A connected charger silent for 2 × OCPP_HEARTBEAT_INTERVAL + this many seconds shows offline.

@@ -10,4 +10,8 @@ os.environ.setdefault("AMQP_URL", f"amqp://guest:guest@127.0.0.1:5672/{TEST_VHOS
 
 from levity_backend.settings import *  # noqa: E402,F403
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tests
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",  # fast tests for user passwords
+    # Authorization keys are always PBKDF2 (charging.admission.AuthorizationKeyHasher).
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
