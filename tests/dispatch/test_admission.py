@@ -106,6 +106,19 @@ def test_only_the_hash_is_stored():
     assert admission.authorization_key_check(charge_point=point, password=KEY)
 
 
+def test_keys_are_hashed_with_the_configured_iterations_and_rehashed_when_they_change(settings):
+    settings.OCPP_AUTHORIZATION_KEY_ITERATIONS = 1000
+    point = with_key()
+    algorithm, iterations, *_ = point.authorization_key.split("$")
+    assert (algorithm, iterations) == ("pbkdf2_sha256", "1000")
+    settings.OCPP_AUTHORIZATION_KEY_ITERATIONS = 2000
+    assert admission.authorization_key_check(charge_point=point, password=KEY)
+    point.refresh_from_db()
+    assert point.authorization_key.split("$")[1] == "2000"
+    assert admission.authorization_key_check(charge_point=point, password=KEY)
+    assert not admission.authorization_key_check(charge_point=point, password=KEY[::-1])
+
+
 @pytest.mark.parametrize("key", ["short", "x" * 41, "sixteen chars ok", "tab\there-1234567"])
 def test_unusable_keys_are_refused(key):
     point = make_charge_point("CP-1")
