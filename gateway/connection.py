@@ -233,6 +233,10 @@ class Connection:
 
     async def _forward(self, event: env.Inbound) -> None:
         reply_future = self._replies.expect(event["id"])
+        if _is_call(event):
+            # Once the charger has had its InternalError for this CALL, processing it would only
+            # delay the charger's retry behind it: the workers drop it after this time.
+            event["expires"] = env.expires_after(self._reply_timeout)
         try:
             async with asyncio.timeout(self._reply_timeout):
                 await self._bus.publish(event)
@@ -407,6 +411,15 @@ def _address(address: Any) -> str:
         host, port = address[0], address[1]
         return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
     return str(address)
+
+
+def _is_call(event: env.Inbound) -> bool:
+    if event["kind"] != "frame":
+        return False
+    try:
+        return isinstance(parse(event["text"]), Call)
+    except FrameError:
+        return False
 
 
 def _delay(call: env.OutboundCall) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NotRequired, TypedDict
 
 VERSION = 1
@@ -40,6 +40,7 @@ class Inbound(TypedDict):
     at: str  # ISO-8601 UTC, when the gateway received it
     text: NotRequired[str]  # kind=frame: the frame as received
     unique_id: NotRequired[str]  # kind=call_timeout/call_offline: our CALL
+    expires: NotRequired[str]  # kind=frame CALLs: ISO time after which workers skip it
     code: NotRequired[int]  # kind=disconnect: websocket close code
     reason: NotRequired[str]  # kind=disconnect
     remote: NotRequired[str]  # kind=connect/handshake: peer address
@@ -132,6 +133,10 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def expires_after(seconds: float) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
+
+
 def inbound(
     kind: Kind, *, cp: str, conn: str, gateway: str, reply_to: str, **fields: Any
 ) -> Inbound:
@@ -194,7 +199,8 @@ def celery_message(envelope: Inbound) -> tuple[bytes, dict[str, Any], dict[str, 
         "group": None,
         "retries": 0,
         "eta": None,
-        "expires": None,
+        # Celery discards a task received after this (the charger was answered InternalError).
+        "expires": envelope.get("expires"),
         "timelimit": [None, None],
         "argsrepr": "()",
         "kwargsrepr": f"{{'envelope': <{envelope['kind']} {envelope['cp']}>}}",

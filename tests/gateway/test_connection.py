@@ -2,10 +2,12 @@
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 
 from websockets.asyncio.client import ClientConnection, connect
 
 from charging.protocol import CallError, CallResult, parse
+from charging.protocol import envelope as env
 
 from .helpers import OCPP16, FakeBus, outbound_call, run, running_gateway
 
@@ -307,5 +309,29 @@ def test_reply_send_is_written_as_is() -> None:
             await bus.reply(await bus.next(), send=result)
             assert json.loads(await recv(client)) == json.loads(result)
             await client.close()
+
+    run(scenario())
+
+
+def test_only_calls_expire_after_the_reply_timeout() -> None:
+    async def scenario() -> None:
+        bus = FakeBus(auto_reply=True)
+        async with running_gateway(bus) as (_, url):
+            client = await open_client(url)
+            before = datetime.now(UTC)
+            await client.send(HEARTBEAT.format(1))
+            await client.send(json.dumps([3, "answer-1", {}]))
+            await client.send("not a frame")
+            await client.close()
+            events = [await bus.next() for _ in range(5)]
+        call, result, garbage = events[1:4]
+        expires = datetime.fromisoformat(call["expires"])
+        # The test gateway's reply timeout is 5 s (tests/gateway/helpers.py).
+        assert before + timedelta(seconds=4) < expires < datetime.now(UTC) + timedelta(seconds=6)
+        assert "expires" not in result and "expires" not in garbage
+        assert "expires" not in events[0] and "expires" not in events[-1]
+        _, headers, _ = env.celery_message(call)
+        assert headers["expires"] == call["expires"]
+        assert env.celery_message(result)[1]["expires"] is None
 
     run(scenario())
