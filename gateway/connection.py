@@ -11,7 +11,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 from websockets.protocol import State
 
-from charging.protocol import Call, CallError, CallResult, FrameError, parse
+from charging.protocol import Call, CallError, FrameError, parse
 from charging.protocol import envelope as env
 from charging.protocol.errors import InternalError
 
@@ -82,6 +82,8 @@ class Connection:
         self._outstanding: tuple[str, str, asyncio.Future[float]] | None = None
         self._answering: dict[str, str] = {}  # the charger's CALLs we owe an answer: id → action
         self._delayed: set[asyncio.Task[None]] = set()
+        # Ids of forwarded events that are CALLs: they expire after the reply timeout.
+        self._call_events: set[str] = set()
         self._closing: tuple[int, str] | None = None
         self._open = True
         self.close_status: tuple[int, str] | None = None  # (code, reason) once closed
@@ -123,10 +125,13 @@ class Connection:
                 finally:
                     self._waiting_since = None
                 text = message if isinstance(message, str) else message.decode("utf-8", "replace")
-                self._frame_in(text)
+                head = frame_head(text)  # decoded once: metrics, expiry and the outbound slot
+                self._frame_in(head)
                 await self._throttle()
-                await self._emit("frame", text=text)
-                self._note_answer(text)
+                event = await self._emit("frame", text=text)
+                if head.message_type == CALL:
+                    self._call_events.add(event["id"])
+                self._note_answer(head)
         except ConnectionClosed:
             pass  # the close code goes into the disconnect event
         except asyncio.CancelledError:
@@ -210,7 +215,7 @@ class Connection:
 
     # --- inbound: charger → worker, one event at a time -------------------------------------
 
-    async def _emit(self, kind: env.Kind, **fields: Any) -> None:
+    async def _emit(self, kind: env.Kind, **fields: Any) -> env.Inbound:
         event = env.inbound(
             kind,
             cp=self.charge_point_id,
@@ -220,6 +225,7 @@ class Connection:
             **fields,
         )
         await self._events.put(event)
+        return event
 
     async def _forward_all(self) -> None:
         while True:
@@ -233,7 +239,8 @@ class Connection:
 
     async def _forward(self, event: env.Inbound) -> None:
         reply_future = self._replies.expect(event["id"])
-        if _is_call(event):
+        if event["id"] in self._call_events:
+            self._call_events.discard(event["id"])
             # Once the charger has had its InternalError for this CALL, processing it would only
             # delay the charger's retry behind it: the workers drop it after this time.
             event["expires"] = env.expires_after(self._reply_timeout)
@@ -354,21 +361,16 @@ class Connection:
             finally:
                 self._outstanding = None
 
-    def _note_answer(self, text: str) -> None:
-        """Free the outbound slot when `text` answers the CALL we are waiting for."""
+    def _note_answer(self, head: FrameHead) -> None:
+        """Free the outbound slot when this frame answers the CALL we are waiting for."""
         if self._outstanding is None:
             return
         unique_id, _, answered = self._outstanding
-        try:
-            frame = parse(text)
-        except FrameError:
-            return
-        answers_it = isinstance(frame, CallResult | CallError) and frame.unique_id == unique_id
+        answers_it = head.message_type in (CALLRESULT, CALLERROR) and head.unique_id == unique_id
         if answers_it and not answered.done():
             answered.set_result(asyncio.get_running_loop().time())
 
-    def _frame_in(self, text: str) -> None:
-        head = frame_head(text)
+    def _frame_in(self, head: FrameHead) -> None:
         action = head.action
         if head.message_type == CALL:
             if len(self._answering) >= MAX_UNANSWERED:
@@ -411,15 +413,6 @@ def _address(address: Any) -> str:
         host, port = address[0], address[1]
         return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
     return str(address)
-
-
-def _is_call(event: env.Inbound) -> bool:
-    if event["kind"] != "frame":
-        return False
-    try:
-        return isinstance(parse(event["text"]), Call)
-    except FrameError:
-        return False
 
 
 def _delay(call: env.OutboundCall) -> float:

@@ -9,6 +9,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from charging.protocol import envelope as env
@@ -150,3 +151,24 @@ async def http_get(url: str, path: str) -> tuple[int, dict[str, str], bytes]:
     status_line, *header_lines = head.decode().split("\r\n")
     headers = dict(line.split(": ", 1) for line in header_lines)
     return int(status_line.split()[1]), {k.lower(): v for k, v in headers.items()}, body
+
+
+async def open_client(url: str, cp: str = "CP-1") -> ClientConnection:
+    """A real websocket client offering `ocpp1.6`, with ping off (the tests time everything)."""
+    return await connect(f"{url}/ocpp/{cp}", subprotocols=OCPP16, ping_interval=None)
+
+
+async def recv(client: ClientConnection, *, within: float = 2.0) -> str:
+    async with asyncio.timeout(within):
+        message = await client.recv()
+    assert isinstance(message, str)
+    return message
+
+
+async def nothing_received(client: ClientConnection, *, within: float = 0.3) -> bool:
+    try:
+        async with asyncio.timeout(within):
+            await client.recv()
+    except TimeoutError:
+        return True
+    return False

@@ -2,22 +2,17 @@
 
 import asyncio
 
-from websockets.asyncio.client import ClientConnection, connect
-
 from charging.protocol import envelope as env
 
-from .helpers import OCPP16, FakeBus, eventually, outbound_call, run, running_gateway
-
-
-async def open_client(url: str, cp: str = "CP-1") -> ClientConnection:
-    return await connect(f"{url}/ocpp/{cp}", subprotocols=OCPP16)
-
-
-async def recv(client: ClientConnection, *, within: float = 2.0) -> str:
-    async with asyncio.timeout(within):
-        message = await client.recv()
-    assert isinstance(message, str)
-    return message
+from .helpers import (
+    FakeBus,
+    eventually,
+    open_client,
+    outbound_call,
+    recv,
+    run,
+    running_gateway,
+)
 
 
 def test_binds_before_connect_is_forwarded_and_unbinds_after_close() -> None:

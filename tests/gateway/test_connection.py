@@ -4,34 +4,20 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
-from websockets.asyncio.client import ClientConnection, connect
-
 from charging.protocol import CallError, CallResult, parse
 from charging.protocol import envelope as env
 
-from .helpers import OCPP16, FakeBus, outbound_call, run, running_gateway
+from .helpers import (
+    FakeBus,
+    nothing_received,
+    open_client,
+    outbound_call,
+    recv,
+    run,
+    running_gateway,
+)
 
 HEARTBEAT = '[2,"hb-{}","Heartbeat",{{}}]'
-
-
-async def open_client(url: str, cp: str = "CP-1") -> ClientConnection:
-    return await connect(f"{url}/ocpp/{cp}", subprotocols=OCPP16)
-
-
-async def recv(client: ClientConnection, *, within: float = 2.0) -> str:
-    async with asyncio.timeout(within):
-        message = await client.recv()
-    assert isinstance(message, str)
-    return message
-
-
-async def nothing_received(client: ClientConnection, *, within: float = 0.3) -> bool:
-    try:
-        async with asyncio.timeout(within):
-            await client.recv()
-    except TimeoutError:
-        return True
-    return False
 
 
 def test_connect_first_then_frames_in_order_then_disconnect_last() -> None:

@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from charging.protocol import envelope as env
@@ -18,7 +18,7 @@ from gateway.cli import build_parser, config_from_args
 from gateway.config import GatewayConfig
 from gateway.limits import TokenBucket
 
-from .helpers import OCPP16, FakeBus, eventually, run, running_gateway
+from .helpers import FakeBus, eventually, open_client, run, running_gateway
 
 
 class AnsweringBus(FakeBus):
@@ -30,10 +30,6 @@ class AnsweringBus(FakeBus):
         if envelope["kind"] == "frame":
             send = json.dumps([3, json.loads(envelope["text"])[1], {}])
         await self.reply(envelope, send=send)
-
-
-async def open_client(url: str, cp: str = "CP-1") -> ClientConnection:
-    return await connect(f"{url}/ocpp/{cp}", subprotocols=OCPP16, ping_interval=None)
 
 
 async def closed_with(client: ClientConnection, *, within: float) -> tuple[int, str]:
