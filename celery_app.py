@@ -6,7 +6,7 @@ from celery import Celery
 from kombu import Exchange, Queue
 
 from charging.protocol import envelope
-from tasks.maintenance import EXPIRE_STALE_CALLS_TASK
+from tasks.maintenance import EXPIRE_STALE_CALLS_TASK, REAP_DEAD_GATEWAYS_TASK
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "levity_backend.settings")
 
@@ -19,7 +19,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 inbound_exchange = Exchange(envelope.INBOUND_EXCHANGE, type="topic", durable=True)
 app.conf.task_queues = [
     Queue(
-        envelope.INBOUND_QUEUE, inbound_exchange, routing_key=envelope.INBOUND_BINDING, durable=True
+        envelope.INBOUND_QUEUE,
+        inbound_exchange,
+        routing_key=envelope.INBOUND_BINDING,
+        durable=True,
+        max_priority=envelope.INBOUND_MAX_PRIORITY,
     )
 ]
 app.conf.task_default_queue = envelope.INBOUND_QUEUE
@@ -32,5 +36,6 @@ app.conf.task_default_routing_key = "cp._"
 app.conf.task_routes = {
     envelope.SEND_CALL_TASK: {"queue": envelope.INBOUND_QUEUE},
     EXPIRE_STALE_CALLS_TASK: {"queue": envelope.INBOUND_QUEUE},
+    REAP_DEAD_GATEWAYS_TASK: {"queue": envelope.INBOUND_QUEUE},
 }
 app.conf.imports = ["tasks.inbound", "tasks.calls", "tasks.maintenance"]

@@ -32,6 +32,11 @@ DEFAULTS: dict[str, Any] = {
     # Seconds of silence, beyond twice the heartbeat interval, before a connected charger shows
     # as offline (its gateway may have died without reporting the disconnect).
     "OCPP_PRESENCE_MARGIN": 60,
+    # Gateway presence (charging.services.presence): seconds a gateway's Redis lease lives
+    # unrenewed (gateways share the value; 0: off), and seconds between the checks that take
+    # the charge points of gateways without a lease offline.
+    "OCPP_GATEWAY_PRESENCE_TTL": 30.0,
+    "OCPP_GATEWAY_PRESENCE_CHECK_EVERY": 10.0,
     "OCPP_MIDDLEWARE": None,  # None: charging.middleware.DEFAULT_MIDDLEWARE
     "METRICS_TOKEN": "",  # empty: /metrics is open
     "PROMETHEUS_MULTIPROC_DIR": "",  # empty: /metrics serves this process's counters

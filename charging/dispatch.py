@@ -244,7 +244,9 @@ def _handle_frame(
     charge_point: ChargePoint, envelope: wire.Inbound, received_at: datetime
 ) -> wire.Reply:
     text = envelope.get("text", "")
-    services.charge_point_message_received(charge_point=charge_point, at=received_at)
+    services.charge_point_message_received(
+        charge_point=charge_point, at=received_at, connection_id=envelope["conn"]
+    )
     try:
         frame = parse(text)
     except FrameError as error:

@@ -278,6 +278,10 @@ class ConnectionEvent(models.Model):
         DISCONNECT = "disconnect"
         REFUSED = "refused"  # a handshake refused for its credentials (close_code: HTTP status)
 
+    # The reason of a disconnect the workers recorded because the connection's gateway lost
+    # its presence lease (charging.services.presence), not because the socket closed.
+    PRESENCE_EXPIRED = "gateway presence expired"
+
     charge_point = models.ForeignKey(
         ChargePoint, on_delete=models.CASCADE, related_name="connection_events"
     )

@@ -4,59 +4,29 @@ task's outcome (Celery result backend, django-celery-results). Neither is ever f
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from . import conf
+from .coordination import redis_client, redis_failed
 from .protocol import envelope as wire
 
 if TYPE_CHECKING:
-    import redis
-
     from .models import OutboundCall
 
 logger = logging.getLogger(__name__)
 
 WAKE_KEY_PREFIX = "levity:call:"
 WAKE_TTL = 120  # seconds a wake-up stays for a caller that starts waiting late
-_RETRY_AFTER_FAILURE = 30.0  # seconds without Redis after it failed, so callers never stall on it
-
-_lock = threading.Lock()
-_client: redis.Redis | None = None
-_client_url = ""
-_down_until = 0.0
+_FALLBACK = "waiting on the database instead"
 
 
 def wake_key(unique_id: str) -> str:
     return f"{WAKE_KEY_PREFIX}{unique_id}:done"
 
 
-def _redis() -> redis.Redis | None:
-    """A shared client for REDIS_URL, or None when there is none or it failed recently."""
-    global _client, _client_url
-    url = conf.get("REDIS_URL") or ""
-    if not url or time.monotonic() < _down_until:
-        return None
-    with _lock:
-        if _client is None or _client_url != url:
-            import redis
-
-            _client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=None)
-            _client_url = url
-        return _client
-
-
-def _redis_failed(error: Exception) -> None:
-    global _down_until
-    _down_until = time.monotonic() + _RETRY_AFTER_FAILURE
-    logger.warning("Redis unavailable, waiting on the database instead: %s", error)
-
-
 def wake(unique_id: str, status: str) -> None:
     """Tell the callers waiting for call `unique_id` that it ended (run after commit)."""
-    client = _redis()
+    client = redis_client()
     if client is None:
         return
     key = wake_key(unique_id)
@@ -66,13 +36,13 @@ def wake(unique_id: str, status: str) -> None:
             pipe.expire(key, WAKE_TTL)
             pipe.execute()
     except Exception as error:  # noqa: BLE001 - waiters fall back to the database
-        _redis_failed(error)
+        redis_failed(error, fallback=_FALLBACK)
 
 
 def wait_for_wake(unique_id: str, timeout: float) -> bool | None:
     """Block up to `timeout` seconds for the wake-up of call `unique_id`: True when it came,
     False on timeout, None when Redis is not available (the caller polls the database)."""
-    client = _redis()
+    client = redis_client()
     if client is None:
         return None
     key = wake_key(unique_id)
@@ -88,7 +58,7 @@ def wait_for_wake(unique_id: str, timeout: float) -> bool | None:
             pipe.execute()
         return True
     except Exception as error:  # noqa: BLE001 - fall back to the database
-        _redis_failed(error)
+        redis_failed(error, fallback=_FALLBACK)
         return None
 
 

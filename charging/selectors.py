@@ -141,6 +141,22 @@ def connection_event_exists(*, frame_id: str) -> bool:
     return ConnectionEvent.objects.filter(frame_id=frame_id).exists()
 
 
+def connection_presence_expired(*, charge_point: ChargePoint, connection_id: str) -> bool:
+    """Whether `connection_id` was last taken offline by its gateway's expired presence lease
+    (charging.services.presence) rather than closed."""
+    reason = (
+        ConnectionEvent.objects.filter(
+            charge_point=charge_point,
+            connection_id=connection_id,
+            kind=ConnectionEvent.Kind.DISCONNECT,
+        )
+        .order_by("-id")
+        .values_list("reason", flat=True)
+        .first()
+    )
+    return reason == ConnectionEvent.PRESENCE_EXPIRED
+
+
 def outbound_call_get(*, charge_point: ChargePoint, unique_id: str) -> OutboundCall | None:
     return (
         OutboundCall.objects.select_related("message")

@@ -72,7 +72,13 @@ def declare_worker_queue(url: str, *, exchange: str, queue: str, binding: str) -
 
     with Connection(url, ssl=URL(url).scheme == "amqps", connect_timeout=10) as connection:
         topic = Exchange(exchange, type="topic", durable=True)
-        Queue(queue, topic, routing_key=binding, durable=True)(connection.default_channel).declare()
+        Queue(
+            queue,
+            topic,
+            routing_key=binding,
+            durable=True,
+            max_priority=env.INBOUND_MAX_PRIORITY,
+        )(connection.default_channel).declare()
 
 
 class AmqpBus:

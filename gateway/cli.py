@@ -62,6 +62,13 @@ def build_parser(*, prog: str = "gateway") -> argparse.ArgumentParser:
     )
     parser.add_argument("--amqp-url", help="RabbitMQ URL (default $AMQP_URL or localhost)")
     parser.add_argument("--gateway-id", help="names the reply queue (default host-pid-random)")
+    parser.add_argument("--redis-url", help="Redis for the presence lease (default $REDIS_URL)")
+    parser.add_argument(
+        "--presence-ttl",
+        type=float,
+        help="seconds the presence lease lives unrenewed, as the workers' "
+        "OCPP_GATEWAY_PRESENCE_TTL; 0 turns it off (default 30)",
+    )
     security = parser.add_argument_group('security (docs/gateway.md, "Security")')
     security.add_argument(
         "--authorize",
@@ -108,6 +115,8 @@ def config_from_args(args: argparse.Namespace) -> GatewayConfig:
             "frame_burst",
             "amqp_url",
             "gateway_id",
+            "redis_url",
+            "presence_ttl",
             "authorize",
             "tls_cert",
             "tls_key",

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/%2F?connection_attempts=20&retry_delay=1"
+DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 ENV_PREFIX = "LEVITY_GATEWAY_"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -57,6 +58,11 @@ class GatewayConfig:
     # Behind a TLS-terminating proxy that verifies client certificates: the request header in
     # which it passes the verified subject DN. Read only when set; never trusted otherwise.
     trust_proxy_client_cert_header: str | None = None
+    # Presence (docs/envelope.md, "Presence"): a Redis key renewed every TTL / 3 while the
+    # gateway runs; when it expires the workers take this gateway's charge points offline.
+    # Must equal the workers' OCPP_GATEWAY_PRESENCE_TTL; 0 (on both) turns presence off.
+    redis_url: str = DEFAULT_REDIS_URL
+    presence_ttl: float = 30.0
 
     def __post_init__(self) -> None:
         if (self.tls_key or self.tls_client_ca) and not self.tls_cert:
@@ -85,9 +91,11 @@ class GatewayConfig:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> GatewayConfig:
         """Read `LEVITY_GATEWAY_{HOST,PORT,ID,PING_INTERVAL,PING_TIMEOUT,REPLY_TIMEOUT,
         MAX_FRAME_SIZE,DRAIN_TIMEOUT,HEARTBEAT_INTERVAL,IDLE_TIMEOUT,MAX_FRAMES_PER_SECOND,
-        FRAME_BURST}` and `AMQP_URL`; `OCPP_HEARTBEAT_INTERVAL` (the workers' setting) stands in
-        for an unset `LEVITY_GATEWAY_HEARTBEAT_INTERVAL`; unset names keep their defaults. Security: `AUTHORIZE` (true/false),
-        `TLS_CERT`, `TLS_KEY`, `TLS_CLIENT_CA`, `TRUST_PROXY_CLIENT_CERT_HEADER`."""
+        FRAME_BURST,PRESENCE_TTL}`, `AMQP_URL` and `REDIS_URL`; the workers' settings
+        `OCPP_HEARTBEAT_INTERVAL` and `OCPP_GATEWAY_PRESENCE_TTL` stand in for unset
+        `LEVITY_GATEWAY_HEARTBEAT_INTERVAL` and `LEVITY_GATEWAY_PRESENCE_TTL`; unset names keep
+        their defaults. Security: `AUTHORIZE` (true/false), `TLS_CERT`, `TLS_KEY`,
+        `TLS_CLIENT_CA`, `TRUST_PROXY_CLIENT_CERT_HEADER`."""
         env = os.environ if environ is None else environ
         options: dict[str, object] = {}
         converters: dict[str, tuple[str, type]] = {
@@ -103,11 +111,14 @@ class GatewayConfig:
             "IDLE_TIMEOUT": ("idle_timeout", float),
             "MAX_FRAMES_PER_SECOND": ("max_frames_per_second", float),
             "FRAME_BURST": ("frame_burst", int),
+            "PRESENCE_TTL": ("presence_ttl", float),
         }
         # One setting for workers and gateways in a shared environment (docker compose).
-        shared = env.get("OCPP_HEARTBEAT_INTERVAL", "").strip()
-        if shared and not env.get(ENV_PREFIX + "HEARTBEAT_INTERVAL", "").strip():
-            env = {**env, ENV_PREFIX + "HEARTBEAT_INTERVAL": shared}
+        for suffix in ("HEARTBEAT_INTERVAL", "GATEWAY_PRESENCE_TTL"):
+            shared = env.get("OCPP_" + suffix, "").strip()
+            own = ENV_PREFIX + suffix.removeprefix("GATEWAY_")
+            if shared and not env.get(own, "").strip():
+                env = {**env, own: shared}
         for suffix, (name, convert) in converters.items():
             value = env.get(ENV_PREFIX + suffix, "").strip()
             if value:
@@ -132,4 +143,6 @@ class GatewayConfig:
             options["authorize"] = authorize in _TRUE
         if env.get("AMQP_URL", "").strip():
             options["amqp_url"] = env["AMQP_URL"].strip()
+        if env.get("REDIS_URL", "").strip():
+            options["redis_url"] = env["REDIS_URL"].strip()
         return cls(**options)  # type: ignore[arg-type]

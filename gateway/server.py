@@ -24,6 +24,7 @@ from .connection import Connection
 from .limits import ActivityConnection
 from .metrics import METRICS_CONTENT_TYPE, METRICS_PATH, GatewayMetrics
 from .paths import HEALTH_PATH, BadPath, charge_point_id
+from .presence import Presence
 from .replies import Replies
 
 log = logging.getLogger("gateway.server")
@@ -76,6 +77,7 @@ class Gateway:
         )
         self._forwarders: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
+        self._presence: Presence | None = None
         self._stopping = False
         # Per charge point: serialises bind/unbind so an old connection's unbind cannot undo a
         # newer connection's bind. (lock, [users]); the entry goes when nobody uses it.
@@ -90,6 +92,15 @@ class Gateway:
 
     async def start(self) -> None:
         await self.bus.start(self._on_message)
+        if self.config.presence_ttl > 0 and self.config.redis_url:
+            self._presence = Presence(
+                self.config.redis_url,
+                gateway_id=self.config.gateway_id,
+                reply_to=self.bus.reply_to,
+                ttl=self.config.presence_ttl,
+                connections=lambda: len(self.connections),
+            )
+            await self._presence.start()
         tls = (
             auth.server_ssl_context(
                 cert=self.config.tls_cert,
@@ -141,6 +152,8 @@ class Gateway:
                 task.cancel()
             if late:
                 await asyncio.wait(late)
+        if self._presence is not None:
+            await self._presence.stop()
         await self.bus.close()
         log.info("gateway %s stopped", self.config.gateway_id)
 
@@ -359,6 +372,8 @@ class Gateway:
             "connections": len(self.connections),
             # Closed connections whose last events are still on their way to the workers.
             "draining": sum(1 for task in self._forwarders if not task.done()),
+            # The Redis presence lease: "ok", "failing" (not renewed lately) or "off".
+            "presence": self._presence.state if self._presence is not None else "off",
         }
         response = connection.respond(HTTPStatus.OK, json.dumps(body) + "\n")
         del response.headers["Content-Type"]

@@ -11,6 +11,7 @@ commands too.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -177,7 +178,8 @@ def main(argv: list[str] | None = None) -> None:
         "--web-port", type=int, default=8000, help="admin/API port; 0 picks one (default 8000)"
     )
     args = parser.parse_args(argv)
-    config = config_from_args(args)
+    # No presence lease: the gateway lives and dies with the worker in this one process.
+    config = dataclasses.replace(config_from_args(args), presence_ttl=0)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )

@@ -211,21 +211,29 @@ OCPP_AUTHORIZATION_KEY_ITERATIONS = int(
 OCPP_METER_JUMP_WH = int(os.environ.get("OCPP_METER_JUMP_WH", "10000"))
 # A connected charger silent for 2 × OCPP_HEARTBEAT_INTERVAL + this many seconds shows offline.
 OCPP_PRESENCE_MARGIN = _env_float("OCPP_PRESENCE_MARGIN", 60.0)
+# Gateway presence (README "Guarantees"): a gateway's Redis lease lives this long unrenewed
+# (set the same value for the gateways; 0 turns presence off), checked this often by beat.
+OCPP_GATEWAY_PRESENCE_TTL = _env_float("OCPP_GATEWAY_PRESENCE_TTL", 30.0)
+OCPP_GATEWAY_PRESENCE_CHECK_EVERY = _env_float("OCPP_GATEWAY_PRESENCE_CHECK_EVERY", 10.0)
 
 # `celery -A celery_app beat`, exactly one per deployment: a gateway that died cannot report its
 # queued or outstanding CALLs, so this task ends them `timeout` (tasks/maintenance.py). Ticks no
 # worker took in time expire instead of piling up while the workers are down.
-CELERY_BEAT_SCHEDULE = (
-    {
-        "expire-stale-calls": {
-            "task": "levity.expire_stale_calls",
-            "schedule": OCPP_EXPIRE_STALE_CALLS_EVERY,
-            "options": {"expires": OCPP_EXPIRE_STALE_CALLS_EVERY},
-        }
+CELERY_BEAT_SCHEDULE = {}
+if OCPP_EXPIRE_STALE_CALLS_EVERY > 0:
+    CELERY_BEAT_SCHEDULE["expire-stale-calls"] = {
+        "task": "levity.expire_stale_calls",
+        "schedule": OCPP_EXPIRE_STALE_CALLS_EVERY,
+        # Ahead of any backlog of events on `cp.*` (docs/envelope.md, "Names on RabbitMQ").
+        "options": {"expires": OCPP_EXPIRE_STALE_CALLS_EVERY, "priority": 1},
     }
-    if OCPP_EXPIRE_STALE_CALLS_EVERY > 0
-    else {}
-)
+# ...and a gateway that died cannot report its charge points gone: this one takes them offline.
+if OCPP_GATEWAY_PRESENCE_TTL > 0 and OCPP_GATEWAY_PRESENCE_CHECK_EVERY > 0:
+    CELERY_BEAT_SCHEDULE["reap-dead-gateways"] = {
+        "task": "levity.reap_dead_gateways",
+        "schedule": OCPP_GATEWAY_PRESENCE_CHECK_EVERY,
+        "options": {"expires": OCPP_GATEWAY_PRESENCE_CHECK_EVERY, "priority": 1},
+    }
 
 # --- Monitoring (README "Monitoring") ---
 # `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>` when set; empty: open.

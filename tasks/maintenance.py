@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 EXPIRE_STALE_CALLS_TASK = "levity.expire_stale_calls"
+REAP_DEAD_GATEWAYS_TASK = "levity.reap_dead_gateways"
 
 
 @shared_task(name=EXPIRE_STALE_CALLS_TASK, ignore_result=True)
@@ -17,3 +18,15 @@ def expire_stale_calls() -> int:
     from charging import services
 
     return services.outbound_call_expire_stale()
+
+
+@shared_task(name=REAP_DEAD_GATEWAYS_TASK, ignore_result=True)
+def reap_dead_gateways() -> int:
+    """Take offline the charge points of gateways whose presence lease expired (killed or
+    frozen: they sent no `disconnect`); returns how many.
+
+    Idempotent and safe to run concurrently: each charge point is re-checked under its lock.
+    """
+    from charging import services
+
+    return services.charge_point_reap_dead_gateways()

@@ -18,11 +18,20 @@ INBOUND_TASK = "levity.handle_frame"
 INBOUND_EXCHANGE = "levity.cp"  # topic exchange
 INBOUND_QUEUE = "cp.*"  # literal name: `celery -A celery_app worker -Q cp.*`
 INBOUND_BINDING = "cp.#"  # `#`, not `*`: charge point ids may contain dots
+# `cp.*` is a priority queue (x-max-priority) so that housekeeping (beat's periodic tasks) is
+# taken ahead of a backlog of events instead of expiring behind it; every event has priority 0,
+# so one charge point's events stay in order.
+INBOUND_MAX_PRIORITY = 1
+HOUSEKEEPING_PRIORITY = 1
 GATEWAY_QUEUE_PREFIX = "levity.gw."
 # Commands: each gateway binds its queue here with routing key = charge point id while it holds
 # that charge point; workers publish `CallRequest`s `mandatory`, so "not connected" comes back.
 CALLS_EXCHANGE = "levity.calls"  # direct
 SEND_CALL_TASK = "levity.send_call"
+# Presence (docs/envelope.md, "Presence"): each gateway keeps a Redis key with a TTL alive while
+# it runs; the workers take a gateway whose key expired for dead and its charge points offline.
+GATEWAY_LEASE_PREFIX = "levity:gateway:"
+DEFAULT_PRESENCE_TTL = 30.0  # seconds; gateways renew their lease every TTL / 3
 
 Kind = Literal["frame", "connect", "disconnect", "call_timeout", "call_offline", "handshake"]
 
@@ -123,6 +132,10 @@ def routing_key(charge_point_id: str) -> str:
 
 def gateway_queue(gateway_id: str) -> str:
     return f"{GATEWAY_QUEUE_PREFIX}{gateway_id}"
+
+
+def gateway_lease_key(gateway_id: str) -> str:
+    return GATEWAY_LEASE_PREFIX + gateway_id
 
 
 def new_id() -> str:

@@ -48,6 +48,7 @@ from .outbound_calls import (
     outbound_call_published,
     outbound_call_start_send,
 )
+from .presence import charge_point_reap_dead_gateways, gateway_list_dead
 from .transactions import (
     DEFAULT_STOP_REASON,
     ORPHAN_STOP_REASON,
@@ -73,11 +74,13 @@ __all__ = [
     "charge_point_local_list_version_set",
     "charge_point_lock",
     "charge_point_message_received",
+    "charge_point_reap_dead_gateways",
     "clean_json",
     "clean_text",
     "configuration_key_set",
     "configuration_keys_store",
     "connector_availability_set",
+    "gateway_list_dead",
     "connector_composite_schedule_set",
     "connector_remote_start_result",
     "connector_status_update",

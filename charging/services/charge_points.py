@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
 
+from .. import selectors
 from ..models import ChargePoint, ConfigurationKey
 from .messages import clean_text
+
+logger = logging.getLogger(__name__)
 
 # --- charge points --------------------------------------------------------------------------
 
@@ -87,10 +91,25 @@ def charge_point_heartbeat(*, charge_point: ChargePoint, at: datetime | None = N
 
 
 def charge_point_message_received(
-    *, charge_point: ChargePoint, at: datetime | None = None
+    *, charge_point: ChargePoint, at: datetime | None = None, connection_id: str = ""
 ) -> ChargePoint:
+    """Note a frame from `connection_id`; one from the current connection after its gateway's
+    presence lease expired shows the gateway alive after all (Redis was out of its reach), so
+    the charge point is connected again."""
     charge_point.last_message_at = at or timezone.now()
-    charge_point.save(update_fields=["last_message_at"])
+    fields = ["last_message_at"]
+    if (
+        connection_id
+        and not charge_point.connected
+        and connection_id == charge_point.connection_id
+        and selectors.connection_presence_expired(
+            charge_point=charge_point, connection_id=connection_id
+        )
+    ):
+        logger.info("%s: heard from again after its presence expired", charge_point.id)
+        charge_point.connected = True
+        fields.append("connected")
+    charge_point.save(update_fields=fields)
     return charge_point
 
 

@@ -10,7 +10,7 @@ from django.db import close_old_connections, connection
 from django_celery_results.models import TaskResult
 
 import celery_app
-from charging import commands, outcomes, services
+from charging import commands, coordination, outcomes, services
 from charging.models import OutboundCall
 from charging.protocol import envelope
 from tasks import transport
@@ -211,7 +211,7 @@ def test_wait_is_bounded_and_a_broken_redis_falls_back(settings):
     began = time.monotonic()
     assert commands.wait(call, 0.4).status == "queued"
     assert time.monotonic() - began < 1.5
-    outcomes._down_until = 0.0  # don't leave Redis marked down for other tests
+    coordination._down_until = 0.0  # don't leave Redis marked down for other tests
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,9 @@ from typing import Any
 
 from kombu import Connection as AmqpConnection
 
+from celery_app import app as celery
+from charging.models import OutboundCall
+from charging.protocol import envelope as env
 from tests.e2e.harness import Process, health, start_gateway, start_worker
 
 
@@ -41,6 +45,29 @@ class FaultStack:
         self.gateways.append(gateway)
         return gateway, port
 
+    def start_beat(self) -> Process:
+        """`celery beat`: the periodic housekeeping (stale calls, dead gateways)."""
+        beat = Process(
+            "beat",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "celery_app",
+                "beat",
+                "-s",
+                str(self.tmp / "celerybeat-schedule"),
+                "-l",
+                "info",
+            ],
+            self.env,
+            self.tmp / "beat.log",
+        ).start()
+        beat.wait_for_log("beat: Starting", timeout=60)
+        self.workers.append(beat)
+        return beat
+
     def stop(self) -> None:
         for process in self.gateways:
             process.stop()
@@ -58,6 +85,18 @@ class FaultStack:
             except Exception:  # noqa: BLE001 - no queue yet
                 return 0
         return ready
+
+
+def send_command(amqp_url: str, call: OutboundCall) -> None:
+    """Enqueue `levity.send_call` for a recorded call on this test's own virtual host (the test
+    process's Celery app publishes to the run's shared one)."""
+    with AmqpConnection(amqp_url) as amqp:
+        celery.send_task(
+            env.SEND_CALL_TASK,
+            args=(call.pk,),
+            routing_key=env.routing_key(call.charge_point_id),
+            connection=amqp,
+        )
 
 
 def kill_group(process: Process) -> float:

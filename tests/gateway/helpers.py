@@ -28,6 +28,7 @@ TEST_CONFIG = GatewayConfig(
     ping_interval=None,
     reply_timeout=5.0,
     drain_timeout=0.5,
+    presence_ttl=0,  # tests/gateway/test_presence.py turns it on
 )
 
 

@@ -42,7 +42,13 @@ def test_declares_the_queue_celery_declares() -> None:
     with KombuConnection(AMQP_URL.replace("%2F", "/")) as connection:
         channel = connection.channel()
         exchange = Exchange(env.INBOUND_EXCHANGE, type="topic", durable=True)
-        queue = Queue(env.INBOUND_QUEUE, exchange, routing_key=env.INBOUND_BINDING, durable=True)
+        queue = Queue(
+            env.INBOUND_QUEUE,
+            exchange,
+            routing_key=env.INBOUND_BINDING,
+            durable=True,
+            max_priority=env.INBOUND_MAX_PRIORITY,
+        )
         queue(channel).declare()
 
 

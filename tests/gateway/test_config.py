@@ -38,6 +38,15 @@ def test_from_env() -> None:
     assert GatewayConfig.from_env({}).amqp_url == DEFAULT_AMQP_URL
 
 
+def test_presence_ttl_follows_the_workers_setting_unless_set_for_the_gateway() -> None:
+    assert GatewayConfig.from_env({}).presence_ttl == 30
+    shared = {"OCPP_GATEWAY_PRESENCE_TTL": "5", "REDIS_URL": "redis://r:6379/2"}
+    config = GatewayConfig.from_env(shared)
+    assert (config.presence_ttl, config.redis_url) == (5, "redis://r:6379/2")
+    own = GatewayConfig.from_env({**shared, "LEVITY_GATEWAY_PRESENCE_TTL": "0"})
+    assert own.presence_ttl == 0
+
+
 def test_from_env_names_a_bad_value() -> None:
     with pytest.raises(ValueError, match="LEVITY_GATEWAY_PORT"):
         GatewayConfig.from_env({"LEVITY_GATEWAY_PORT": "ninety"})

@@ -22,6 +22,7 @@ def test_health_reports_gateway_and_connections() -> None:
                 "gateway": "test-gw",
                 "connections": 0,
                 "draining": 0,
+                "presence": "off",
             }
             async with connect(f"{url}/ocpp/CP-1", subprotocols=OCPP16):
                 _, _, body = await http_get(url, "/health")

@@ -1,4 +1,5 @@
-"""`levity.expire_stale_calls`: the task, and the beat schedule that runs it on `cp.*` workers."""
+"""Housekeeping tasks (`levity.expire_stale_calls`, `levity.reap_dead_gateways`) and the beat
+schedule that runs them on `cp.*` workers."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ from django.utils import timezone
 
 from celery_app import app
 from charging import services
-from charging.models import OutboundCall
+from charging.models import ChargePoint, OutboundCall
 from charging.protocol import envelope
-from tasks.maintenance import EXPIRE_STALE_CALLS_TASK, expire_stale_calls
+from tasks.maintenance import (
+    EXPIRE_STALE_CALLS_TASK,
+    REAP_DEAD_GATEWAYS_TASK,
+    expire_stale_calls,
+    reap_dead_gateways,
+)
 from tests.factories import make_charge_point
 
 
@@ -33,10 +39,29 @@ def test_the_task_ends_a_call_left_sent_by_a_dead_gateway(settings):
     assert (status[stale.pk], status[young.pk]) == ("timeout", "sent")
 
 
-def test_beat_runs_the_task_every_minute_on_the_cp_queue():
-    (entry,) = app.conf.beat_schedule.values()
-    assert entry["task"] == EXPIRE_STALE_CALLS_TASK in app.tasks
-    assert 30 <= entry["schedule"] <= 60
-    assert app.tasks[EXPIRE_STALE_CALLS_TASK].ignore_result
-    route = app.amqp.router.route({}, EXPIRE_STALE_CALLS_TASK)
+@pytest.mark.parametrize(
+    ("task", "every"),
+    [(EXPIRE_STALE_CALLS_TASK, (30, 60)), (REAP_DEAD_GATEWAYS_TASK, (5, 15))],
+)
+def test_beat_runs_housekeeping_on_the_cp_queue(task, every):
+    (entry,) = [e for e in app.conf.beat_schedule.values() if e["task"] == task]
+    assert task in app.tasks and app.tasks[task].ignore_result
+    assert every[0] <= entry["schedule"] <= every[1]
+    assert entry["options"]["expires"] == entry["schedule"]  # missed ticks don't pile up
+    # ...and are taken ahead of a backlog of events.
+    assert entry["options"]["priority"] == envelope.HOUSEKEEPING_PRIORITY
+    assert app.conf.task_queues[0].max_priority == envelope.INBOUND_MAX_PRIORITY
+    route = app.amqp.router.route({}, task)
     assert route["queue"].name == envelope.INBOUND_QUEUE
+
+
+@pytest.mark.django_db
+def test_the_reap_task_takes_a_dead_gateways_charge_points_offline(settings):
+    settings.OCPP_GATEWAY_PRESENCE_TTL = 5
+    make_charge_point(
+        "CP-1",
+        gateway_id="gw-never-had-a-lease",
+        last_connect_at=timezone.now() - timedelta(seconds=60),
+    )
+    assert reap_dead_gateways.apply().get() == 1
+    assert not ChargePoint.objects.get(pk="CP-1").connected
