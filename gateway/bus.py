@@ -19,6 +19,8 @@ from yarl import URL
 
 from charging.protocol import envelope as env
 
+RECONNECT_INTERVAL = 1.0  # seconds between attempts to reach a broker that went away
+
 log = logging.getLogger("gateway.bus")
 
 MessageHandler = Callable[[dict[str, Any]], Awaitable[None]]
@@ -163,7 +165,10 @@ class AmqpBus:
         for attempt in range(1, self._attempts + 1):
             try:
                 return await aio_pika.connect_robust(
-                    self._url, client_properties={"connection_name": f"gateway {self._gateway_id}"}
+                    self._url,
+                    client_properties={"connection_name": f"gateway {self._gateway_id}"},
+                    # aio-pika's default is 5 s: back within about a second of the broker.
+                    reconnect_interval=RECONNECT_INTERVAL,
                 )
             except OSError as error:  # aiormq's AMQPConnectionError included
                 if attempt == self._attempts:

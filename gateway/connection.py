@@ -26,6 +26,9 @@ REPLACED = (int(CloseCode.NORMAL_CLOSURE), "replaced by a newer connection")
 # Charger CALLs awaiting our answer, remembered for the answer's action label; a bound against
 # a charger that never lets us answer (each is normally answered within reply_timeout).
 MAX_UNANSWERED = 1000
+# Backoff between attempts to publish an event that is not a CALL while the broker is away.
+PUBLISH_RETRY_FIRST = 0.1
+PUBLISH_RETRY_MAX = 2.0
 
 
 class Connection:
@@ -239,14 +242,22 @@ class Connection:
 
     async def _forward(self, event: env.Inbound) -> None:
         reply_future = self._replies.expect(event["id"])
-        if event["id"] in self._call_events:
+        is_call = event["id"] in self._call_events
+        if is_call:
             self._call_events.discard(event["id"])
             # Once the charger has had its InternalError for this CALL, processing it would only
             # delay the charger's retry behind it: the workers drop it after this time.
             event["expires"] = env.expires_after(self._reply_timeout)
         try:
+            if not is_call:
+                # A state change the workers must see (connect, disconnect, the charger's
+                # answer to our CALL, ...): nobody would send it again, so it waits for the
+                # broker; the connection's later events wait behind it, in order.
+                await self._publish_until_taken(event)
             async with asyncio.timeout(self._reply_timeout):
-                await self._bus.publish(event)
+                if is_call:
+                    # Once: the charger's own retry is the retry (OCPP-J 1.6 §4.2.3).
+                    await self._bus.publish(event)
                 reply = await reply_future
         except TimeoutError:
             self._metrics.reply_timeouts.labels(event["kind"]).inc()
@@ -267,6 +278,27 @@ class Connection:
         finally:
             self._replies.forget(event["id"])
         await self._apply(reply)
+
+    async def _publish_until_taken(self, event: env.Inbound) -> None:
+        """Publish `event`, again after each failure (backoff up to 2 s) until the broker
+        confirms it; the gateway's shutdown cancels this after its drain timeout."""
+        backoff = PUBLISH_RETRY_FIRST
+        while True:
+            try:
+                await self._bus.publish(event)
+                return
+            except Exception as error:  # noqa: BLE001 - any failure: the broker did not take it
+                self._metrics.publish_failures.labels(event["kind"]).inc()
+                log.warning(
+                    "%s: publishing %s event %s failed (%s), retrying in %.1f s",
+                    self,
+                    event["kind"],
+                    event["id"],
+                    error or type(error).__name__,
+                    backoff,
+                )
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, PUBLISH_RETRY_MAX)
 
     async def _answer_unanswered(self, event: env.Inbound) -> None:
         """The worker never answered: a charger's CALL still needs its CALLERROR (OCPP-J 1.6

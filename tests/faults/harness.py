@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import websockets
 from kombu import Connection as AmqpConnection
 
 from celery_app import app as celery
-from charging.models import OutboundCall
+from charging.models import MeterValue, OutboundCall, Transaction
 from charging.protocol import envelope as env
 from tests.e2e.harness import Process, health, start_gateway, start_worker
 
@@ -158,9 +159,17 @@ class RetryingCharger:
     `timeout`, until answered (at most `attempts` times)."""
 
     def __init__(
-        self, ws: Any, cp_id: str, stats: CallStats, *, timeout: float, attempts: int = 10
+        self,
+        ws: Any,
+        cp_id: str,
+        stats: CallStats,
+        *,
+        timeout: float,
+        attempts: int = 10,
+        retry_pause: float = 0.0,
     ) -> None:
         self.ws = ws
+        self.retry_pause = retry_pause  # seconds before sending again after an InternalError
         self.cp_id = cp_id
         self.stats = stats
         self.timeout = timeout
@@ -190,6 +199,7 @@ class RetryingCharger:
             if answer[0] == 4 and answer[2] == "InternalError":
                 self.stats.internal_errors += 1
                 self.stats.error_at.append(time.monotonic())
+                await asyncio.sleep(self.retry_pause)
                 continue
             raise AssertionError(f"{self.cp_id} {action} {unique_id}: unexpected {answer}")
         raise AssertionError(f"{self.cp_id} {action} {unique_id}: no answer in {self.attempts}")
@@ -209,3 +219,79 @@ class RetryingCharger:
             else:
                 self.stats.stale += 1
         return None
+
+
+async def session_charger(
+    port: int,
+    cp_id: str,
+    stats: CallStats,
+    stop: asyncio.Event,
+    sent: dict[str, list[str]],
+    *,
+    answer_within: float,
+    pause: float,
+    retry_pause: float = 0.0,
+) -> None:
+    """One charger's session until `stop`: boot, start a transaction, then Heartbeat and
+    MeterValues in turn (each value in `sent[cp_id]`, to check every one is stored once), stop.
+    Every CALL is retried as a real charger does (RetryingCharger) until answered."""
+    sent[cp_id] = []
+    async with websockets.connect(
+        f"ws://127.0.0.1:{port}/ocpp/{cp_id}", subprotocols=["ocpp1.6"], ping_interval=None
+    ) as ws:
+        charger = RetryingCharger(
+            ws, cp_id, stats, timeout=answer_within, attempts=20, retry_pause=retry_pause
+        )
+        await charger.call(
+            "BootNotification", {"chargePointVendor": "Levity", "chargePointModel": "Fault"}
+        )
+        started = await charger.call(
+            "StartTransaction",
+            {"connectorId": 1, "idTag": "PG", "meterStart": 0, "timestamp": "2026-03-01T10:00:00Z"},
+        )
+        transaction_id = started["transactionId"]
+        n = 0
+        while not stop.is_set():
+            n += 1
+            if n % 2:
+                await charger.call("Heartbeat", {})
+            else:
+                value = str(n * 10)
+                await charger.call(
+                    "MeterValues",
+                    {
+                        "connectorId": 1,
+                        "transactionId": transaction_id,
+                        "meterValue": [
+                            {
+                                "timestamp": f"2026-03-01T10:00:{n % 60:02d}Z",
+                                "sampledValue": [{"value": value}],
+                            }
+                        ],
+                    },
+                )
+                sent[cp_id].append(value)
+            await asyncio.sleep(pause)
+        await charger.call(
+            "StopTransaction",
+            {
+                "transactionId": transaction_id,
+                "meterStop": n * 10,
+                "timestamp": "2026-03-01T11:00:00Z",
+            },
+        )
+
+
+def assert_sessions_stored_once(sent: dict[str, list[str]]) -> None:
+    """After `session_charger`s: every meter value sent stored once, in order, and one
+    transaction per charger, stopped."""
+    for cp_id, values in sent.items():
+        stored = list(
+            MeterValue.objects.filter(charge_point_id=cp_id)
+            .order_by("id")
+            .values_list("value", flat=True)
+        )
+        assert stored == values, cp_id
+    transactions = Transaction.objects.filter(charge_point_id__in=sent)
+    assert transactions.count() == len(sent)
+    assert not transactions.filter(stopped_at__isnull=True).exists()

@@ -150,6 +150,28 @@ def test_publish_failure_answers_internal_error_and_goes_on() -> None:
     run(scenario())
 
 
+def test_events_that_are_not_calls_wait_for_the_broker_in_order() -> None:
+    """A connect, the charger's answer to our CALL, a disconnect: nobody would send them again,
+    so while publishing fails they are published again until the broker takes them."""
+
+    async def scenario() -> None:
+        bus = FakeBus(auto_reply=True)
+        bus.fail_publish = True
+        async with running_gateway(bus) as (_, url):
+            client = await open_client(url)
+            await client.send('[3,"our-call",{}]')  # an answer (no CALL of ours: still relayed)
+            await asyncio.sleep(0.5)  # several failed attempts (backoff 0.1 s, 0.2 s, ...)
+            assert bus.events == []
+            bus.fail_publish = False
+            kinds = [(await bus.next())["kind"], (await bus.next(within=3))["kind"]]
+            assert kinds == ["connect", "frame"]
+            assert bus.events[1]["text"] == '[3,"our-call",{}]'
+            await client.close()
+            assert (await bus.next())["kind"] == "disconnect"
+
+    run(scenario())
+
+
 def test_malformed_and_binary_frames_are_forwarded() -> None:
     async def scenario() -> None:
         bus = FakeBus(auto_reply=True)
