@@ -212,6 +212,15 @@ def _superseded(
 def _replay(envelope: wire.Inbound) -> wire.Reply | None:
     """The stored reply of an event processed before (a redelivered Celery task), if any."""
     frame_id = envelope["id"]
+    # A frame's key is on its Message, a connect's or disconnect's on its ConnectionEvent;
+    # call_timeout and call_offline are keyed on nothing: ending an ended call changes nothing.
+    if envelope["kind"] != "frame":
+        if envelope["kind"] in ("connect", "disconnect") and selectors.connection_event_exists(
+            frame_id=frame_id
+        ):
+            logger.info("%s: event %s redelivered", envelope["cp"], frame_id)
+            return wire.reply(envelope)
+        return None
     message = selectors.message_get_by_frame_id(frame_id=frame_id)
     if message is not None:
         answer = selectors.message_get_answer(message=message)
@@ -223,9 +232,6 @@ def _replay(envelope: wire.Inbound) -> wire.Reply | None:
         ]
         logger.info("%s: event %s redelivered, replaying its answer", envelope["cp"], frame_id)
         return wire.reply(envelope, send=answer.raw if answer else None, calls=calls)
-    if selectors.connection_event_exists(frame_id=frame_id):
-        logger.info("%s: event %s redelivered", envelope["cp"], frame_id)
-        return wire.reply(envelope)
     return None
 
 

@@ -28,13 +28,16 @@ def charge_point_lock(*, charge_point_id: str) -> ChargePoint:
         or not 0 < len(charge_point_id) <= MAX_CHARGE_POINT_ID_LENGTH
     ):
         raise ValueError(f"bad charge point id {charge_point_id!r}")
-    if not ChargePoint.objects.filter(id=charge_point_id).exists():
+    locked = ChargePoint.objects.select_for_update()
+    try:
+        return locked.get(id=charge_point_id)  # one query for a known charge point
+    except ChargePoint.DoesNotExist:
         from ..admission import approved_on_creation
 
         ChargePoint.objects.get_or_create(
             id=charge_point_id, defaults={"approved": approved_on_creation()}
         )
-    return ChargePoint.objects.select_for_update().get(id=charge_point_id)
+    return locked.get(id=charge_point_id)
 
 
 def charge_point_boot(
