@@ -153,3 +153,35 @@ def test_stop_gives_up_on_unanswered_events_after_drain_timeout() -> None:
             await client.close()
 
     run(scenario())
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        pytest.param(
+            b"GET /ocpp/CP-1 HTTP/1.1\r\nX-Big: " + b"a" * 10_000 + b"\r\n\r\n", id="long-header"
+        ),
+        pytest.param(
+            b"GET /ocpp/CP-1 HTTP/1.1\r\n"
+            + b"".join(b"X-%d: 1\r\n" % n for n in range(300))
+            + b"\r\n",
+            id="too-many-headers",
+        ),
+        pytest.param(b"NOT HTTP AT ALL\r\n\r\n", id="garbage"),
+    ],
+)
+def test_oversized_or_malformed_handshakes_are_refused_and_others_served(request_bytes) -> None:
+    async def scenario() -> None:
+        async with running_gateway(FakeBus(auto_reply=True)) as (_, url):
+            host, port = url.removeprefix("ws://").split(":")
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(request_bytes)
+            await writer.drain()
+            async with asyncio.timeout(5):
+                answer = await reader.read()  # the gateway answers (or not) and closes
+            writer.close()
+            assert answer == b"" or answer.startswith(b"HTTP/1.1 4"), answer[:80]
+            async with connect(f"{url}/ocpp/CP-2", subprotocols=OCPP16) as client:
+                assert client.protocol.state.name == "OPEN"
+
+    run(scenario())
