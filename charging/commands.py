@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import outcomes, selectors, services
-from .clock import format_ocpp_time
-from .models import OutboundCall, OutboundCallStatus
+from .clock import format_ocpp_time, parse_charger_time
+from .models import ChargePoint, OutboundCall, OutboundCallStatus, Reservation
 from .protocol import MessageType, OCPPError, action_name
 from .protocol import envelope as wire
 from .protocol.enums import ALL_ACTIONS, CHARGE_POINT_ACTIONS
@@ -154,8 +154,12 @@ def send(
             code="FormationViolation",
             details={"cause": f"payload is {type(payload).__name__}, not an object"},
         )
+    # A ReserveNow without reservationId gets a new reservation's (charging.services).
+    allocate = action == "ReserveNow" and "reservationId" not in payload
     try:
-        validate_payload(MessageType.call, action, payload)
+        validate_payload(
+            MessageType.call, action, {**payload, "reservationId": 0} if allocate else payload
+        )
     except OCPPError as error:
         cause = error.details.get("cause", error.description)
         raise InvalidCommand(
@@ -177,16 +181,40 @@ def send(
         raise ChargePointOffline(f"{charge_point_id} is not connected", call=offline)
 
     task_id = str(uuid.uuid4())
-    outbound = services.outbound_call_create(
-        charge_point=charge_point,
-        action=action,
-        payload=payload,
-        requested_by=requested_by,
-        task_id=task_id,
-    )
-    call_id = outbound.pk
-    transaction.on_commit(lambda: _enqueue(call_id, charge_point.id, task_id))
+    with transaction.atomic():
+        reservation = _new_reservation(charge_point, payload) if allocate else None
+        if reservation is not None:
+            payload = {**payload, "reservationId": reservation.pk}
+        outbound = services.outbound_call_create(
+            charge_point=charge_point,
+            action=action,
+            payload=payload,
+            requested_by=requested_by,
+            task_id=task_id,
+        )
+        if reservation is not None:
+            reservation.call = outbound
+            reservation.save(update_fields=["call"])
+        call_id = outbound.pk
+        transaction.on_commit(lambda: _enqueue(call_id, charge_point.id, task_id))
     return outbound
+
+
+def _new_reservation(charge_point: ChargePoint, payload: dict[str, Any]) -> Reservation:
+    expiry = parse_charger_time(payload["expiryDate"])
+    if expiry is None:
+        raise InvalidCommand(
+            f"invalid ReserveNow: expiryDate {payload['expiryDate']!r} is not a time",
+            code="PropertyConstraintViolation",
+            details={"cause": "expiryDate is not a time"},
+        )
+    return services.reservation_create(
+        charge_point=charge_point,
+        connector_id=payload["connectorId"],
+        id_tag=payload["idTag"],
+        parent_id_tag=payload.get("parentIdTag") or "",
+        expiry_date=expiry,
+    )
 
 
 def _enqueue(call_id: int, charge_point_id: str, task_id: str) -> None:
@@ -516,11 +544,12 @@ def reserve_now(
     connector_id: int,
     expiry_date: datetime | str,
     id_tag: str,
-    reservation_id: int,
+    reservation_id: int | None = None,
     parent_id_tag: str | None = None,
     wait: float = DEFAULT_WAIT,
     requested_by: str = "",
 ) -> Any:
+    """Without `reservation_id`, a new reservation's (charging.models.Reservation)."""
     payload = _fields(
         connectorId=connector_id,
         expiryDate=_time(expiry_date),

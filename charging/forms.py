@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
+from .clock import format_ocpp_time
 from .models import ChargePoint
 
 
@@ -30,6 +33,32 @@ class RemoteStartForm(CommandForm):
     def payload(self) -> dict[str, Any]:
         data = self.cleaned_data
         return _without_none({"idTag": data["id_tag"], "connectorId": data["connector_id"]})
+
+
+class ReserveNowForm(CommandForm):
+    """ReserveNow.req without reservationId: `charging.commands.send` gives it a new
+    reservation's id."""
+
+    connector_id = forms.IntegerField(
+        label="connectorId", min_value=0, initial=1, help_text="0: any connector"
+    )
+    id_tag = forms.CharField(label="idTag", max_length=20)
+    minutes = forms.IntegerField(
+        label="valid for (minutes)", min_value=1, max_value=7 * 24 * 60, initial=30
+    )
+    parent_id_tag = forms.CharField(label="parentIdTag", max_length=20, required=False)
+
+    def payload(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        expiry = timezone.now() + timedelta(minutes=data["minutes"])
+        return _without_none(
+            {
+                "connectorId": data["connector_id"],
+                "idTag": data["id_tag"],
+                "expiryDate": format_ocpp_time(expiry),
+                "parentIdTag": data["parent_id_tag"] or None,
+            }
+        )
 
 
 class ChangeAvailabilityForm(CommandForm):

@@ -387,3 +387,58 @@ class ConfigurationKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.charge_point_id} {self.key}={self.value}"
+
+
+class ReservationStatus(models.TextChoices):
+    REQUESTED = "Requested"  # ReserveNow sent, no answer yet
+    # ReserveNow.conf statuses (OCPP 1.6 §7.45 ReservationStatus); Accepted: the reservation holds
+    ACCEPTED = "Accepted"
+    FAULTED = "Faulted"
+    OCCUPIED = "Occupied"
+    REJECTED = "Rejected"
+    UNAVAILABLE = "Unavailable"
+    # What became of an accepted one.
+    CANCELLED = "Cancelled"  # CancelReservation accepted
+    USED = "Used"  # a StartTransaction carried its reservationId
+    EXPIRED = "Expired"  # its expiryDate passed unused
+
+
+class Reservation(models.Model):
+    """A reservation of a connector (0: any connector) for an idTag until `expiry_date` (OCPP
+    1.6 §3.10, ReserveNow); its integer primary key is the OCPP reservationId."""
+
+    ACTIVE_STATUSES = (ReservationStatus.REQUESTED, ReservationStatus.ACCEPTED)
+
+    id = models.AutoField(primary_key=True)
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="reservations"
+    )
+    connector_id = models.PositiveIntegerField()
+    id_tag = models.CharField(max_length=20)
+    parent_id_tag = models.CharField(max_length=20, blank=True, default="")
+    expiry_date = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=ReservationStatus.choices, default=ReservationStatus.REQUESTED
+    )
+    # The last ReserveNow sent for it, and the transaction that used it.
+    call = models.ForeignKey(
+        OutboundCall, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    transaction = models.OneToOneField(
+        Transaction,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="used_reservation",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "expiry_date"], name="charging_reservation_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"reservation {self.id} {self.charge_point_id}/{self.connector_id} ({self.status})"

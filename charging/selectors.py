@@ -33,6 +33,7 @@ from .models import (
     MessageTypeChoice,
     MeterValue,
     OutboundCall,
+    Reservation,
     Transaction,
 )
 
@@ -320,3 +321,14 @@ def outbound_call_is_stale(*, call: OutboundCall, now: datetime | None = None) -
     or sent OCPP_CALL_GRACE seconds after created + delay + timeout."""
     limit = call.delay + call.timeout + float(conf.get("OCPP_CALL_GRACE"))
     return call.is_pending and call.created_at + timedelta(seconds=limit) < (now or timezone.now())
+
+
+def reservation_list(
+    *, charge_point_id: str | None = None, status: str | None = None
+) -> QuerySet[Reservation]:
+    reservations = Reservation.objects.order_by("-id")
+    if charge_point_id:
+        reservations = reservations.filter(charge_point_id=charge_point_id)
+    if status:
+        reservations = reservations.filter(status=status)
+    return reservations

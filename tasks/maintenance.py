@@ -11,12 +11,14 @@ REAP_DEAD_GATEWAYS_TASK = "levity.reap_dead_gateways"
 @shared_task(name=EXPIRE_STALE_CALLS_TASK, ignore_result=True)
 def expire_stale_calls() -> int:
     """End as `timeout` the outbound calls nobody can answer any more (e.g. their gateway died
-    with them queued or outstanding); returns how many ended.
+    with them queued or outstanding), and as `Expired` the reservations past their expiryDate;
+    returns how many calls ended.
 
     Idempotent and safe to run concurrently: each call is re-checked under its charge point's lock.
     """
     from charging import services
 
+    services.reservation_expire_due()
     return services.outbound_call_expire_stale()
 
 

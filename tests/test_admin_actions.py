@@ -7,6 +7,7 @@ and the admin's forms, templates and messages are real.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from charging import commands
-from charging.models import OutboundCall
+from charging.models import OutboundCall, Reservation
 from tests.api.conftest import command_error
 from tests.factories import make_charge_point, make_transaction
 
@@ -298,3 +299,45 @@ def test_outbound_calls_page_lists_filters_and_shows_a_call(admin_client):
     html = detail.content.decode()
     assert "HeartbeatInterval" in html and "configurationKey" in html and "alice" in html
     assert 'name="_save"' not in html  # read-only
+
+
+def test_reserve_now_sends_a_reservation_valid_for_the_minutes_asked(admin_client, charger):
+    make_charge_point("CP-1")
+    before = timezone.now()
+    run(
+        admin_client,
+        "reserve_now",
+        "CP-1",
+        apply="yes",
+        connector_id=1,
+        id_tag="TAG-R",
+        minutes=30,
+        parent_id_tag="",
+    )
+    (sent,) = charger.calls
+    assert sent["action"] == "ReserveNow" and "reservationId" not in sent["payload"]
+    assert (sent["payload"]["connectorId"], sent["payload"]["idTag"]) == (1, "TAG-R")
+    expiry = datetime.fromisoformat(sent["payload"]["expiryDate"].replace("Z", "+00:00"))
+    assert timedelta(minutes=29) < expiry - before < timedelta(minutes=31)
+
+
+def test_reservations_are_listed_and_an_active_one_can_be_cancelled(admin_client, charger):
+    cp = make_charge_point("CP-1")
+    active = Reservation.objects.create(
+        charge_point=cp,
+        connector_id=1,
+        id_tag="TAG-R",
+        expiry_date=timezone.now(),
+        status="Accepted",
+    )
+    used = Reservation.objects.create(
+        charge_point=cp, connector_id=2, id_tag="TAG-U", expiry_date=timezone.now(), status="Used"
+    )
+    reservations = reverse("admin:charging_reservation_changelist")
+    html = admin_client.get(reservations).content.decode()
+    assert "TAG-R" in html and "TAG-U" in html
+    page = admin_client.get(reverse("admin:charging_reservation_change", args=[active.pk]))
+    assert page.status_code == 200 and "TAG-R" in page.content.decode()
+    done = run(admin_client, "cancel_reservation", active.pk, used.pk, url=reservations)
+    assert [c["payload"] for c in charger.calls] == [{"reservationId": active.pk}]
+    assert f"Reservation {used.pk} is Used" in texts(done)

@@ -3,6 +3,14 @@
 Django autodiscovers `charging.admin`: importing the modules below registers every model admin.
 """
 
-from . import base, charge_points, commands, messages, site, transactions
+from . import base, charge_points, commands, messages, reservations, site, transactions
 
-__all__ = ["base", "charge_points", "commands", "messages", "site", "transactions"]
+__all__ = [
+    "base",
+    "charge_points",
+    "commands",
+    "messages",
+    "reservations",
+    "site",
+    "transactions",
+]

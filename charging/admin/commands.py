@@ -151,6 +151,12 @@ COMMAND_ACTIONS = [
         description="Remote start…",
         form_class=forms.RemoteStartForm,
     ),
+    _command_action(
+        "reserve_now",
+        action="ReserveNow",
+        description="Reserve now…",
+        form_class=forms.ReserveNowForm,
+    ),
 ]
 
 

@@ -14,6 +14,7 @@ from charging.models import (
     IdTag,
     MeterValue,
     OutboundCall,
+    Reservation,
     Transaction,
 )
 
@@ -188,6 +189,29 @@ class OutboundCallSerializer(serializers.ModelSerializer):
             "created_at",
             "sent_at",
             "answered_at",
+        ]
+        read_only_fields = fields
+
+
+class ReservationSerializer(serializers.ModelSerializer):
+    charge_point = serializers.CharField(source="charge_point_id", read_only=True)
+    call = serializers.IntegerField(source="call_id", read_only=True, allow_null=True)
+    transaction = serializers.IntegerField(source="transaction_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Reservation
+        fields = [
+            "id",
+            "charge_point",
+            "connector_id",
+            "id_tag",
+            "parent_id_tag",
+            "expiry_date",
+            "status",
+            "call",
+            "transaction",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 

@@ -13,6 +13,7 @@ router.register("charge-points", views.ChargePointViewSet, basename="charge-poin
 router.register("transactions", views.TransactionViewSet, basename="transaction")
 router.register("id-tags", views.IdTagViewSet, basename="id-tag")
 router.register("calls", views.OutboundCallViewSet, basename="call")
+router.register("reservations", views.ReservationViewSet, basename="reservation")
 
 urlpatterns = [
     path(

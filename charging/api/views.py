@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from charging import admission, commands, selectors
-from charging.models import OutboundCall, OutboundCallStatus
+from charging.models import OutboundCall, OutboundCallStatus, Reservation
 
 from . import serializers
 
@@ -128,6 +128,21 @@ class OutboundCallViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
             status=_str_param(self.request, "status"),
             action=_str_param(self.request, "action"),
             unique_id=_str_param(self.request, "unique_id"),
+        )
+
+
+class ReservationViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
+    """Reservations, newest first; `{id}` is the OCPP reservationId. Make one with
+    `POST /charge-points/<id>/calls/ReserveNow/` (without `reservationId`, a new one is given),
+    end one with `.../calls/CancelReservation/`."""
+
+    serializer_class = serializers.ReservationSerializer
+    queryset = Reservation.objects.none()  # for the schema; get_queryset is what runs
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.reservation_list(
+            charge_point_id=_str_param(self.request, "charge_point"),
+            status=_str_param(self.request, "status"),
         )
 
 

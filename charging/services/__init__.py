@@ -49,6 +49,13 @@ from .outbound_calls import (
     outbound_call_start_send,
 )
 from .presence import charge_point_reap_dead_gateways, gateway_list_dead
+from .reservations import (
+    reservation_answered,
+    reservation_cancel_answered,
+    reservation_create,
+    reservation_expire_due,
+    reservation_use,
+)
 from .transactions import (
     DEFAULT_STOP_REASON,
     ORPHAN_STOP_REASON,
@@ -81,6 +88,11 @@ __all__ = [
     "configuration_keys_store",
     "connector_availability_set",
     "gateway_list_dead",
+    "reservation_answered",
+    "reservation_cancel_answered",
+    "reservation_create",
+    "reservation_expire_due",
+    "reservation_use",
     "connector_composite_schedule_set",
     "connector_remote_start_result",
     "connector_status_update",

@@ -31,6 +31,7 @@ from .charge_points import (
 )
 from .connectors import connector_availability_set, connector_composite_schedule_set
 from .messages import clean_json, clean_text, message_record
+from .reservations import reservation_answered, reservation_cancel_answered
 
 logger = logging.getLogger(__name__)
 
@@ -319,12 +320,22 @@ def _answered_get_composite_schedule(call: OutboundCall, response: dict[str, Any
         )
 
 
+def _answered_reserve_now(call: OutboundCall, response: dict[str, Any]) -> None:
+    reservation_answered(call=call, response=response)
+
+
+def _answered_cancel_reservation(call: OutboundCall, response: dict[str, Any]) -> None:
+    reservation_cancel_answered(call=call, response=response)
+
+
 ANSWER_HANDLERS: dict[str, Callable[[OutboundCall, dict[str, Any]], None]] = {
+    "CancelReservation": _answered_cancel_reservation,
     "ChangeAvailability": _answered_change_availability,
     "ChangeConfiguration": _answered_change_configuration,
     "GetCompositeSchedule": _answered_get_composite_schedule,
     "GetConfiguration": _answered_get_configuration,
     "GetLocalListVersion": _answered_get_local_list_version,
+    "ReserveNow": _answered_reserve_now,
     "SendLocalList": _answered_send_local_list,
 }
 

@@ -12,6 +12,7 @@ from .. import selectors
 from ..models import ChargePoint, Message, Transaction
 from .messages import _append_note
 from .meter_values import meter_values_record
+from .reservations import reservation_use
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,8 @@ def transaction_start(
     id_tag_status: str = "",
     received_at: datetime | None = None,
 ) -> Transaction:
-    """Open a transaction; an identical StartTransaction.req (a retry) returns the one it made."""
+    """Open a transaction; an identical StartTransaction.req (a retry) returns the one it made.
+    A `reservation_id` ends that reservation as used by it."""
     existing = selectors.transaction_find_start(
         charge_point=charge_point,
         connector_id=connector_id,
@@ -45,7 +47,7 @@ def transaction_start(
     )
     if existing is not None:
         return existing
-    return Transaction.objects.create(
+    transaction = Transaction.objects.create(
         charge_point=charge_point,
         connector_id=connector_id,
         id_tag=id_tag,
@@ -56,6 +58,11 @@ def transaction_start(
         reservation_id=reservation_id,
         notes="" if timestamp is not None else "charger sent no readable start timestamp",
     )
+    if reservation_id is not None:
+        reservation_use(
+            charge_point=charge_point, reservation_id=reservation_id, transaction=transaction
+        )
+    return transaction
 
 
 def transaction_close_orphans(

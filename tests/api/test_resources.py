@@ -1,4 +1,4 @@
-"""Charge points, transactions, id tags and recorded calls over the API."""
+"""Charge points, transactions, id tags, recorded calls and reservations over the API."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from charging.models import Connector, IdTag, MeterValue, OutboundCall
+from charging.models import Connector, IdTag, MeterValue, OutboundCall, Reservation
 from tests.factories import make_charge_point, make_id_tag, make_transaction
 
 pytestmark = pytest.mark.django_db
@@ -239,3 +239,36 @@ def test_calls_list_filters_and_detail(api):
     assert detail["charge_point"] == "CP-1"
     assert detail["response"] == {"status": "Accepted"}
     assert api.get("/api/v1/calls/999999/").status_code == 404
+
+
+# --- reservations ---
+
+
+def test_reservations_list_filters_and_detail(api):
+    one, two = make_charge_point("CP-1"), make_charge_point("CP-2")
+    expiry = timezone.now() + timedelta(hours=1)
+    used = Reservation.objects.create(
+        charge_point=one, connector_id=1, id_tag="A", expiry_date=expiry, status="Used"
+    )
+    active = Reservation.objects.create(
+        charge_point=one, connector_id=0, id_tag="B", expiry_date=expiry, status="Accepted"
+    )
+    other = Reservation.objects.create(
+        charge_point=two, connector_id=1, id_tag="C", expiry_date=expiry
+    )
+
+    def ids(query):
+        response = api.get(f"/api/v1/reservations/{query}")
+        assert response.status_code == 200
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids("") == [other.id, active.id, used.id]
+    assert ids("?charge_point=CP-1") == [active.id, used.id]
+    assert ids("?status=Accepted") == [active.id]
+    detail = api.get(f"/api/v1/reservations/{active.id}/").json()
+    assert (detail["charge_point"], detail["connector_id"], detail["status"]) == (
+        "CP-1",
+        0,
+        "Accepted",
+    )
+    assert detail["transaction"] is None

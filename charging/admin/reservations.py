@@ -1,0 +1,44 @@
+"""Admin of reservations: what ReserveNow, the charger's answers and StartTransaction made of
+them; reservations are made with the charge points' *Reserve now…* action."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from ..models import Reservation
+from .base import ReadOnlyAdmin
+from .commands import CommandPermissionMixin, _send_command
+
+
+@admin.register(Reservation)
+class ReservationAdmin(CommandPermissionMixin, ReadOnlyAdmin):
+    actions = ["cancel_reservation"]
+    list_display = (
+        "id",
+        "charge_point",
+        "connector_id",
+        "id_tag",
+        "expiry_date",
+        "status",
+        "transaction",
+        "updated_at",
+    )
+    list_filter = ("status",)
+    search_fields = ("=id", "charge_point__id", "id_tag")
+    list_select_related = ("charge_point", "transaction")
+    readonly_fields = tuple(field.name for field in Reservation._meta.fields)
+
+    @admin.action(description="Cancel reservation", permissions=["command"])
+    def cancel_reservation(self, request: HttpRequest, queryset: QuerySet[Reservation]) -> None:
+        for reservation in queryset.order_by("id"):
+            if reservation.status not in Reservation.ACTIVE_STATUSES:
+                messages.warning(request, f"Reservation {reservation.id} is {reservation.status}")
+                continue
+            _send_command(
+                request,
+                charge_point_id=reservation.charge_point_id,
+                action="CancelReservation",
+                payload={"reservationId": reservation.id},
+            )
