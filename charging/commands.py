@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,6 +53,8 @@ __all__ = [
     "send",
     "send_local_list",
     "set_charging_profile",
+    "sync_local_list",
+    "LocalListSync",
     "trigger_message",
     "unlock_connector",
     "update_firmware",
@@ -536,6 +539,52 @@ def get_local_list_version(
     charge_point_id: str, *, wait: float = DEFAULT_WAIT, requested_by: str = ""
 ) -> Any:
     return call(charge_point_id, "GetLocalListVersion", {}, wait=wait, requested_by=requested_by)
+
+
+@dataclass(frozen=True)
+class LocalListSync:
+    """What `sync_local_list` did: the list version the charger was sent (or already had),
+    the update type (None: it was up to date, nothing sent), how many entries, its answer."""
+
+    version: int | None
+    update_type: str | None
+    entries: int
+    response: dict[str, Any] | None
+
+
+def sync_local_list(
+    charge_point_id: str,
+    *,
+    full: bool = False,
+    wait: float = DEFAULT_WAIT,
+    requested_by: str = "",
+) -> LocalListSync:
+    """Bring the charger's local authorization list up to date with the id tags: the changes
+    since the version it last reported (GetLocalListVersion, or its last accepted SendLocalList),
+    the whole list when that is unknown, when `full`, or when it answers VersionMismatch."""
+    charge_point = selectors.charge_point_get(charge_point_id=charge_point_id)
+    if charge_point is None:
+        raise ChargePointOffline(f"unknown charge point {charge_point_id!r}")
+    update = services.local_list_update(since=None if full else charge_point.local_list_version)
+    if update is None:
+        return LocalListSync(charge_point.local_list_version, None, 0, None)
+    most = selectors.configuration_key_int(charge_point=charge_point, key="SendLocalListMaxLength")
+    if most is not None and len(update.entries) > most:
+        raise InvalidCommand(
+            f"{len(update.entries)} entries, more than the charger's SendLocalListMaxLength "
+            f"{most}: not sent",
+            code="OccurenceConstraintViolation",
+            details={"cause": "local list longer than SendLocalListMaxLength"},
+        )
+    response = call(
+        charge_point_id, "SendLocalList", update.payload(), wait=wait, requested_by=requested_by
+    )
+    if response.get("status") == "VersionMismatch" and update.update_type != "Full":
+        update = services.local_list_update(since=None)
+        response = call(
+            charge_point_id, "SendLocalList", update.payload(), wait=wait, requested_by=requested_by
+        )
+    return LocalListSync(update.version, update.update_type, len(update.entries), response)
 
 
 def reserve_now(

@@ -125,6 +125,8 @@ class IdTag(models.Model):
     parent = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children"
     )
+    # The local authorization list version (LocalList) in which this tag last changed.
+    list_version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -137,6 +139,30 @@ class IdTag(models.Model):
 
     def __str__(self) -> str:
         return self.id_tag
+
+
+class LocalList(models.Model):
+    """The version of the local authorization list (OCPP 1.6 §3.5.2): one row, bumped under its
+    lock whenever an id tag changes, so that chargers get differential updates."""
+
+    version = models.PositiveIntegerField(default=1)  # 0 means "no list" to a charger
+
+    def __str__(self) -> str:
+        return f"local list version {self.version}"
+
+
+class IdTagRemoval(models.Model):
+    """An id tag deleted in local list version `list_version`: the differential updates after
+    it remove the tag from the chargers' lists."""
+
+    id_tag = models.CharField(max_length=20)
+    list_version = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["list_version"], name="charging_idtagremoval_version")]
+
+    def __str__(self) -> str:
+        return f"{self.id_tag} removed in version {self.list_version}"
 
 
 class Transaction(models.Model):

@@ -26,6 +26,7 @@ from . import conf
 from .models import (
     PENDING_CALL_STATUSES,
     ChargePoint,
+    ConfigurationKey,
     ConnectionEvent,
     Direction,
     IdTag,
@@ -332,3 +333,16 @@ def reservation_list(
     if status:
         reservations = reservations.filter(status=status)
     return reservations
+
+
+def configuration_key_int(*, charge_point: ChargePoint, key: str) -> int | None:
+    """A configuration key the charger reported, as an integer; None when unknown or not one."""
+    value = (
+        ConfigurationKey.objects.filter(charge_point=charge_point, key=key)
+        .values_list("value", flat=True)
+        .first()
+    )
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None

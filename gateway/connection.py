@@ -191,7 +191,9 @@ class Connection:
             return
         wait = self._bucket.take()
         if wait <= 0:
-            if self._throttled:
+            # The episode (one warning) ends once the charger has stayed under its rate long
+            # enough to save up half its burst again, not at its first pause.
+            if self._throttled and self._bucket.saved_up >= self._bucket.burst / 2:
                 log.info("%s no longer throttled (%d frames delayed)", self, self._throttled)
                 self._throttled = 0
             return

@@ -40,6 +40,11 @@ class TokenBucket:
         self._tokens -= 1
         return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
 
+    @property
+    def saved_up(self) -> float:
+        """Tokens left after the last `take()` (negative: in debt)."""
+        return self._tokens
+
 
 class ActivityConnection(ServerConnection):
     """A ServerConnection that notes when it last received any bytes: frames, and also the

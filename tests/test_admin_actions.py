@@ -16,8 +16,8 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from charging import commands
-from charging.models import OutboundCall, Reservation
+from charging import commands, services
+from charging.models import ChargePoint, IdTag, OutboundCall, Reservation
 from tests.api.conftest import command_error
 from tests.factories import make_charge_point, make_transaction
 
@@ -341,3 +341,20 @@ def test_reservations_are_listed_and_an_active_one_can_be_cancelled(admin_client
     done = run(admin_client, "cancel_reservation", active.pk, used.pk, url=reservations)
     assert [c["payload"] for c in charger.calls] == [{"reservationId": active.pk}]
     assert f"Reservation {used.pk} is Used" in texts(done)
+
+
+def test_sync_local_list_reports_what_was_sent_and_the_answer(admin_client, charger):
+    make_charge_point("CP-1", local_list_version=None)
+    make_charge_point("CP-2")
+    services.id_tag_save(id_tag=IdTag(id_tag="TAG-L"))
+    done = run(admin_client, "sync_local_list", "CP-1")
+    (sent,) = charger.calls
+    assert (sent["action"], sent["payload"]["updateType"]) == ("SendLocalList", "Full")
+    assert [e["idTag"] for e in sent["payload"]["localAuthorizationList"]] == ["TAG-L"]
+    version = sent["payload"]["listVersion"]
+    assert texts(done) == [f"CP-1: Full local list version {version} (1 entries) → Accepted"]
+    # A charger that already has this version gets nothing.
+    ChargePoint.objects.filter(pk="CP-2").update(local_list_version=version)
+    done = run(admin_client, "sync_local_list", "CP-2")
+    assert len(charger.calls) == 1
+    assert texts(done) == [f"CP-2: local list up to date (version {version})"]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from .. import admission, forms, selectors
+from .. import admission, forms, selectors, services
 from ..models import ChargePoint, ConfigurationKey, Connector, IdTag
 from .base import (
     STATUS_COLOURS,
@@ -342,5 +342,16 @@ class IdTagAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("id_tag",)
     raw_id_fields = ("parent",)
-    fields = ("id_tag", "status", "expiry_date", "parent", "created_at")
-    readonly_fields = ("created_at",)
+    fields = ("id_tag", "status", "expiry_date", "parent", "list_version", "created_at")
+    readonly_fields = ("list_version", "created_at")
+
+    # Through the local list's services, so chargers get the change at their next sync.
+    def save_model(self, request: HttpRequest, obj: IdTag, form: Any, change: bool) -> None:
+        services.id_tag_save(id_tag=obj)
+
+    def delete_model(self, request: HttpRequest, obj: IdTag) -> None:
+        services.id_tag_delete(id_tag=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[IdTag]) -> None:
+        for id_tag in queryset:
+            services.id_tag_delete(id_tag=id_tag)

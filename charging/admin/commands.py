@@ -160,6 +160,47 @@ COMMAND_ACTIONS = [
 ]
 
 
+def _sync_local_list_action(name: str, *, full: bool, description: str) -> Callable[..., None]:
+    def run(
+        modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[ChargePoint]
+    ) -> None:
+        for charge_point in queryset.order_by("id"):
+            try:
+                sync = commands.sync_local_list(
+                    charge_point.id,
+                    full=full,
+                    wait=ADMIN_COMMAND_WAIT,
+                    requested_by=request.user.get_username(),
+                )
+            except commands.CommandError as exc:
+                messages.error(request, f"{charge_point.id}: local list not sent: {exc}")
+                continue
+            if sync.update_type is None:
+                messages.info(
+                    request, f"{charge_point.id}: local list up to date (version {sync.version})"
+                )
+                continue
+            status = (sync.response or {}).get("status")
+            level = messages.SUCCESS if status == "Accepted" else messages.WARNING
+            messages.add_message(
+                request,
+                level,
+                f"{charge_point.id}: {sync.update_type} local list version {sync.version} "
+                f"({sync.entries} entries) → {status}",
+            )
+
+    run.__name__ = name
+    return admin.action(description=description, permissions=["command"])(run)
+
+
+COMMAND_ACTIONS += [
+    _sync_local_list_action("sync_local_list", full=False, description="Sync local list"),
+    _sync_local_list_action(
+        "sync_local_list_full", full=True, description="Send the whole local list"
+    ),
+]
+
+
 # --- admission: approval and authorization keys ----------------------------------------------
 
 

@@ -216,6 +216,23 @@ class ReservationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class LocalListSyncRequestSerializer(serializers.Serializer):
+    full = serializers.BooleanField(
+        default=False, help_text="Send the whole list, not just the changes since its version"
+    )
+
+
+class LocalListSyncSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        allow_null=True, help_text="The list version sent (or the one it already had)"
+    )
+    update_type = serializers.CharField(
+        allow_null=True, help_text="Full or Differential; null: up to date, nothing sent"
+    )
+    entries = serializers.IntegerField()
+    response = serializers.DictField(allow_null=True, help_text="The charger's SendLocalList.conf")
+
+
 class ErrorSerializer(serializers.Serializer):
     """Why a call failed: an OCPP 1.6 error code (ours or the charger's) and its reason."""
 

@@ -27,6 +27,11 @@ urlpatterns = [
         name="charge-point-authorization-key",
     ),
     path(
+        "charge-points/<str:charge_point_id>/local-list/",
+        views.LocalListView.as_view(),
+        name="charge-point-local-list",
+    ),
+    path(
         "charge-points/<str:charge_point_id>/approval/",
         views.ApprovalView.as_view(),
         name="charge-point-approval",

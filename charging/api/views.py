@@ -16,8 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from charging import admission, commands, selectors
-from charging.models import OutboundCall, OutboundCallStatus, Reservation
+from charging import admission, commands, selectors, services
+from charging.models import IdTag, OutboundCall, OutboundCallStatus, Reservation
 
 from . import serializers
 
@@ -105,6 +105,19 @@ class IdTagViewSet(APIMixin, viewsets.ModelViewSet):
             raise NotFound()
         self.check_object_permissions(self.request, id_tag)
         return id_tag
+
+    # Through the local list's services, so chargers get the change at their next sync.
+    def perform_create(self, serializer: serializers.IdTagSerializer) -> None:
+        serializer.instance = services.id_tag_save(id_tag=IdTag(**serializer.validated_data))
+
+    def perform_update(self, serializer: serializers.IdTagSerializer) -> None:
+        id_tag = serializer.instance
+        for name, value in serializer.validated_data.items():
+            setattr(id_tag, name, value)
+        services.id_tag_save(id_tag=id_tag)
+
+    def perform_destroy(self, instance: IdTag) -> None:
+        services.id_tag_delete(id_tag=instance)
 
 
 @extend_schema(
@@ -295,6 +308,52 @@ def _call_error(call: OutboundCall) -> dict[str, Any] | None:
     if call.status == OutboundCallStatus.CALL_ERROR:
         return _error(call.error_code, call.error_description)
     return _error(*_ERRORS[call.status])
+
+
+class LocalListView(APIView):
+    """Bring a charge point's local authorization list up to date with the id tags
+    (SendLocalList: the changes since the version it has, or the whole list)."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="charge_points_local_list_sync",
+        request=serializers.LocalListSyncRequestSerializer,
+        parameters=[OpenApiParameter("wait", float, description="Seconds to wait for the answer")],
+        responses={
+            200: serializers.LocalListSyncSerializer,
+            400: OpenApiResponse(description="Longer than the charger's SendLocalListMaxLength"),
+            404: OpenApiResponse(description="No such charge point"),
+            409: OpenApiResponse(description="The charge point is not connected"),
+            502: OpenApiResponse(description="The charge point answered CALLERROR"),
+            504: OpenApiResponse(description="No answer in time"),
+        },
+    )
+    def post(self, request: Request, charge_point_id: str) -> Response:
+        body = serializers.LocalListSyncRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        seconds = _wait_param(request) or DEFAULT_WAIT
+        if selectors.charge_point_get(charge_point_id=charge_point_id) is None:
+            raise NotFound("No such charge point.")
+        try:
+            sync = commands.sync_local_list(
+                charge_point_id,
+                full=body.validated_data["full"],
+                wait=seconds,
+                requested_by=request.user.get_username(),
+            )
+        except commands.InvalidCommand as exc:
+            error, code = _error(exc.code, str(exc), exc.details), status.HTTP_400_BAD_REQUEST
+        except commands.ChargePointOffline as exc:
+            error, code = _error("Offline", str(exc)), status.HTTP_409_CONFLICT
+        except commands.CallTimeout as exc:
+            error, code = _error("Timeout", str(exc)), status.HTTP_504_GATEWAY_TIMEOUT
+        except commands.CallError as exc:
+            error, code = _error(exc.code, exc.description), status.HTTP_502_BAD_GATEWAY
+        else:
+            return Response(serializers.LocalListSyncSerializer(sync).data)
+        return Response({"error": error}, status=code)
 
 
 class AuthorizationKeyView(APIView):

@@ -28,6 +28,7 @@ from .connectors import (
 from .id_tags import (
     id_tag_authorize,
 )
+from .local_list import LocalListUpdate, id_tag_delete, id_tag_save, local_list_update
 from .messages import (
     clean_json,
     clean_text,
@@ -88,6 +89,10 @@ __all__ = [
     "configuration_keys_store",
     "connector_availability_set",
     "gateway_list_dead",
+    "id_tag_delete",
+    "id_tag_save",
+    "local_list_update",
+    "LocalListUpdate",
     "reservation_answered",
     "reservation_cancel_answered",
     "reservation_create",

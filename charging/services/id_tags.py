@@ -1,4 +1,4 @@
-"""Id tags: authorization."""
+"""Id tags: authorization, and the idTagInfo they carry."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from .. import conf, selectors
 from ..clock import format_ocpp_time
-from ..models import IdTagStatus
+from ..models import IdTag, IdTagStatus
 
 # --- id tags --------------------------------------------------------------------------------
 
@@ -20,6 +20,11 @@ def id_tag_authorize(*, id_tag: str, now: datetime | None = None) -> dict[str, A
     if tag is None:
         accepted = conf.get("OCPP_ACCEPT_UNKNOWN_ID_TAGS")
         return {"status": IdTagStatus.ACCEPTED.value if accepted else IdTagStatus.INVALID.value}
+    return id_tag_info(tag=tag, now=now)
+
+
+def id_tag_info(*, tag: IdTag, now: datetime | None = None) -> dict[str, Any]:
+    """The idTagInfo of a known tag: its status (Expired once past its expiry), expiry, parent."""
     now = now or timezone.now()
     status = IdTagStatus(tag.status)
     if status == IdTagStatus.ACCEPTED and tag.expiry_date is not None and tag.expiry_date <= now:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from charging import commands
-from charging.models import OutboundCall
+from charging import commands, services
+from charging.models import IdTag, OutboundCall
 from tests.api.conftest import command_error, finish
 from tests.factories import make_charge_point
 
@@ -236,3 +236,25 @@ def test_real_send_to_a_disconnected_charge_point_is_409(api):
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "Offline"
     assert not OutboundCall.objects.exclude(status="offline").exists()
+
+
+def test_local_list_sync_sends_the_list_and_reports(api, monkeypatch):
+    make_charge_point("CP-1")
+    services.id_tag_save(id_tag=IdTag(id_tag="TAG-A"))
+    sent = []
+
+    def fake_call(charge_point_id, action, payload, *, wait, requested_by=""):
+        sent.append((action, payload, requested_by))
+        return {"status": "Accepted"}
+
+    monkeypatch.setattr(commands, "call", fake_call)
+    response = api.post("/api/v1/charge-points/CP-1/local-list/", {"full": True}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["update_type"], body["entries"], body["response"]) == (
+        "Full",
+        1,
+        {"status": "Accepted"},
+    )
+    assert sent[0][0] == "SendLocalList" and sent[0][1]["listVersion"] == body["version"]
+    assert api.post("/api/v1/charge-points/NOPE/local-list/", {}, format="json").status_code == 404
