@@ -27,6 +27,13 @@ from .protocol.enums import ALL_ACTIONS, CHARGE_POINT_ACTIONS
 from .protocol.validation import validate_payload
 
 __all__ = [
+    "signed_update_firmware",
+    "install_certificate",
+    "get_log",
+    "get_installed_certificate_ids",
+    "extended_trigger_message",
+    "delete_certificate",
+    "certificate_signed",
     "CENTRAL_SYSTEM_ACTIONS",
     "CallError",
     "CallTimeout",
@@ -677,4 +684,128 @@ def get_composite_schedule(
     )
     return call(
         charge_point_id, "GetCompositeSchedule", payload, wait=wait, requested_by=requested_by
+    )
+
+
+# --- security extension ("Improved security for OCPP 1.6-J") -----------------------------------
+
+
+def certificate_signed(
+    charge_point_id: str,
+    *,
+    certificate_chain: str,
+    wait: float = DEFAULT_WAIT,
+    requested_by: str = "",
+) -> Any:
+    """Usually sent by itself after a SignCertificate (charging.middleware.security)."""
+    payload = {"certificateChain": certificate_chain}
+    return call(charge_point_id, "CertificateSigned", payload, wait=wait, requested_by=requested_by)
+
+
+def install_certificate(
+    charge_point_id: str,
+    *,
+    certificate_type: str,
+    certificate: str,
+    wait: float = DEFAULT_WAIT,
+    requested_by: str = "",
+) -> Any:
+    payload = {"certificateType": certificate_type, "certificate": certificate}
+    return call(
+        charge_point_id, "InstallCertificate", payload, wait=wait, requested_by=requested_by
+    )
+
+
+def delete_certificate(
+    charge_point_id: str,
+    *,
+    certificate_hash_data: dict[str, str],
+    wait: float = DEFAULT_WAIT,
+    requested_by: str = "",
+) -> Any:
+    payload = {"certificateHashData": certificate_hash_data}
+    return call(charge_point_id, "DeleteCertificate", payload, wait=wait, requested_by=requested_by)
+
+
+def get_installed_certificate_ids(
+    charge_point_id: str,
+    *,
+    certificate_type: str,
+    wait: float = DEFAULT_WAIT,
+    requested_by: str = "",
+) -> Any:
+    payload = {"certificateType": certificate_type}
+    return call(
+        charge_point_id, "GetInstalledCertificateIds", payload, wait=wait, requested_by=requested_by
+    )
+
+
+def get_log(
+    charge_point_id: str,
+    *,
+    log_type: str,
+    request_id: int,
+    remote_location: str,
+    oldest_timestamp: datetime | str | None = None,
+    latest_timestamp: datetime | str | None = None,
+    retries: int | None = None,
+    retry_interval: int | None = None,
+    wait: float = DEFAULT_WAIT,
+    requested_by: str = "",
+) -> Any:
+    log = _fields(
+        remoteLocation=remote_location,
+        oldestTimestamp=_time(oldest_timestamp) if oldest_timestamp is not None else None,
+        latestTimestamp=_time(latest_timestamp) if latest_timestamp is not None else None,
+    )
+    payload = _fields(
+        logType=log_type,
+        requestId=request_id,
+        log=log,
+        retries=retries,
+        retryInterval=retry_interval,
+    )
+    return call(charge_point_id, "GetLog", payload, wait=wait, requested_by=requested_by)
+
+
+def signed_update_firmware(
+    charge_point_id: str,
+    *,
+    request_id: int,
+    location: str,
+    retrieve_date_time: datetime | str,
+    signing_certificate: str,
+    signature: str,
+    install_date_time: datetime | str | None = None,
+    retries: int | None = None,
+    retry_interval: int | None = None,
+    wait: float = DEFAULT_WAIT,
+    requested_by: str = "",
+) -> Any:
+    firmware = _fields(
+        location=location,
+        retrieveDateTime=_time(retrieve_date_time),
+        installDateTime=_time(install_date_time) if install_date_time is not None else None,
+        signingCertificate=signing_certificate,
+        signature=signature,
+    )
+    payload = _fields(
+        requestId=request_id, firmware=firmware, retries=retries, retryInterval=retry_interval
+    )
+    return call(
+        charge_point_id, "SignedUpdateFirmware", payload, wait=wait, requested_by=requested_by
+    )
+
+
+def extended_trigger_message(
+    charge_point_id: str,
+    *,
+    requested_message: str,
+    connector_id: int | None = None,
+    wait: float = DEFAULT_WAIT,
+    requested_by: str = "",
+) -> Any:
+    payload = _fields(requestedMessage=requested_message, connectorId=connector_id)
+    return call(
+        charge_point_id, "ExtendedTriggerMessage", payload, wait=wait, requested_by=requested_by
     )

@@ -37,6 +37,11 @@ DEFAULTS: dict[str, Any] = {
     # the charge points of gateways without a lease offline.
     "OCPP_GATEWAY_PRESENCE_TTL": 30.0,
     "OCPP_GATEWAY_PRESENCE_CHECK_EVERY": 10.0,
+    # Security extension: the CA that signs charge point certificates (PEM file paths; unset:
+    # SignCertificate is answered Rejected), and the validity of what it signs, in days.
+    "OCPP_CA_CERTIFICATE": "",
+    "OCPP_CA_KEY": "",
+    "OCPP_CERTIFICATE_DAYS": 365,
     "OCPP_MIDDLEWARE": None,  # None: charging.middleware.DEFAULT_MIDDLEWARE
     "METRICS_TOKEN": "",  # empty: /metrics is open
     "PROMETHEUS_MULTIPROC_DIR": "",  # empty: /metrics serves this process's counters

@@ -468,3 +468,38 @@ class Reservation(models.Model):
 
     def __str__(self) -> str:
         return f"reservation {self.id} {self.charge_point_id}/{self.connector_id} ({self.status})"
+
+
+class SecurityEvent(models.Model):
+    """A SecurityEventNotification.req (OCPP 1.6 security extension, §2.4 and its Appendix 1:
+    the list of security events, the critical ones flagged)."""
+
+    CRITICAL_TYPES = frozenset(
+        {
+            "FirmwareUpdated",
+            "SettingSystemTime",
+            "StartupOfTheDevice",
+            "ResetOrReboot",
+            "SecurityLogWasCleared",
+            "MemoryExhaustion",
+            "TamperDetectionActivated",
+        }
+    )
+
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="security_events"
+    )
+    type = models.CharField(max_length=50)
+    tech_info = models.CharField(max_length=255, blank=True, default="")
+    timestamp = models.DateTimeField(null=True, blank=True, help_text="Charger's clock")
+    received_at = models.DateTimeField(default=timezone.now, help_text="Server's clock")
+    critical = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["charge_point", "received_at"], name="charging_secevent_cp_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.charge_point_id}"

@@ -211,6 +211,11 @@ OCPP_AUTHORIZATION_KEY_ITERATIONS = int(
 OCPP_METER_JUMP_WH = int(os.environ.get("OCPP_METER_JUMP_WH", "10000"))
 # A connected charger silent for 2 × OCPP_HEARTBEAT_INTERVAL + this many seconds shows offline.
 OCPP_PRESENCE_MARGIN = _env_float("OCPP_PRESENCE_MARGIN", 60.0)
+# Security extension: the CA signing charge point certificates (SignCertificate), PEM paths.
+OCPP_CA_CERTIFICATE = os.environ.get("OCPP_CA_CERTIFICATE", "")
+OCPP_CA_KEY = os.environ.get("OCPP_CA_KEY", "")
+OCPP_CERTIFICATE_DAYS = int(os.environ.get("OCPP_CERTIFICATE_DAYS", "365"))
+
 # Gateway presence (README "Guarantees"): a gateway's Redis lease lives this long unrenewed
 # (set the same value for the gateways; 0 turns presence off), checked this often by beat.
 OCPP_GATEWAY_PRESENCE_TTL = _env_float("OCPP_GATEWAY_PRESENCE_TTL", 30.0)

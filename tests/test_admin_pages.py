@@ -250,3 +250,20 @@ def test_transaction_changelist_queries_do_not_grow_with_rows(admin_client):
     for _ in range(8):
         make_transaction(point, meter_stop=5000, stop_received_at=timezone.now())
     assert count_queries() == one
+
+
+def test_security_events_list_shows_critical_ones_in_red(admin_client):
+    cp = make_charge_point("CP-1")
+    services.security_event_record(
+        charge_point=cp, type="TamperDetectionActivated", timestamp=None, tech_info="lid"
+    )
+    services.security_event_record(charge_point=cp, type="InvalidMessages", timestamp=None)
+    html = admin_client.get(reverse("admin:charging_securityevent_changelist")).content.decode()
+    critical = html.index("TamperDetectionActivated")
+    assert "#ba2121" in html[critical - 300 : critical]  # the critical badge's colour
+    other = html.index(">InvalidMessages<")
+    assert "#ba2121" not in html[other - 300 : other]
+    only = admin_client.get(
+        reverse("admin:charging_securityevent_changelist") + "?critical__exact=1"
+    ).content.decode()
+    assert "TamperDetectionActivated" in only and ">InvalidMessages<" not in only

@@ -3,7 +3,16 @@
 Django autodiscovers `charging.admin`: importing the modules below registers every model admin.
 """
 
-from . import base, charge_points, commands, messages, reservations, site, transactions
+from . import (
+    base,
+    charge_points,
+    commands,
+    messages,
+    reservations,
+    security,
+    site,
+    transactions,
+)
 
 __all__ = [
     "base",
@@ -11,6 +20,7 @@ __all__ = [
     "commands",
     "messages",
     "reservations",
+    "security",
     "site",
     "transactions",
 ]

@@ -12,6 +12,12 @@ from .core import (
     StatusNotificationMiddleware,
 )
 from .pipeline import DEFAULT_MIDDLEWARE, build_pipelines, get_pipeline
+from .security import (
+    LogStatusNotificationMiddleware,
+    SecurityEventNotificationMiddleware,
+    SignCertificateMiddleware,
+    SignedFirmwareStatusNotificationMiddleware,
+)
 from .transactions import (
     MeterValuesMiddleware,
     OrphanedTransactionMiddleware,
@@ -33,6 +39,10 @@ __all__ = [
     "Middleware",
     "MeterValuesMiddleware",
     "OrphanedTransactionMiddleware",
+    "LogStatusNotificationMiddleware",
+    "SecurityEventNotificationMiddleware",
+    "SignCertificateMiddleware",
+    "SignedFirmwareStatusNotificationMiddleware",
     "StartTransactionMiddleware",
     "StatusNotificationMiddleware",
     "StopTransactionMiddleware",

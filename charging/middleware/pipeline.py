@@ -26,6 +26,12 @@ from .core import (
     HeartbeatMiddleware,
     StatusNotificationMiddleware,
 )
+from .security import (
+    LogStatusNotificationMiddleware,
+    SecurityEventNotificationMiddleware,
+    SignCertificateMiddleware,
+    SignedFirmwareStatusNotificationMiddleware,
+)
 from .transactions import (
     MeterValuesMiddleware,
     OrphanedTransactionMiddleware,
@@ -52,6 +58,13 @@ DEFAULT_MIDDLEWARE: dict[tuple[Any, MessageType], list[Any]] = {
         StatusNotificationMiddleware,
     ],
     (Action.StopTransaction, MessageType.call): [StopTransactionMiddleware],
+    # Security extension
+    (Action.SecurityEventNotification, MessageType.call): [SecurityEventNotificationMiddleware],
+    (Action.SignCertificate, MessageType.call): [SignCertificateMiddleware],
+    (Action.SignedFirmwareStatusNotification, MessageType.call): [
+        SignedFirmwareStatusNotificationMiddleware
+    ],
+    (Action.LogStatusNotification, MessageType.call): [LogStatusNotificationMiddleware],
 }
 
 Pipelines = dict[tuple[str, MessageType], Handler]

@@ -57,6 +57,7 @@ from .reservations import (
     reservation_expire_due,
     reservation_use,
 )
+from .security import security_event_record
 from .transactions import (
     DEFAULT_STOP_REASON,
     ORPHAN_STOP_REASON,
@@ -98,6 +99,7 @@ __all__ = [
     "reservation_create",
     "reservation_expire_due",
     "reservation_use",
+    "security_event_record",
     "connector_composite_schedule_set",
     "connector_remote_start_result",
     "connector_status_update",

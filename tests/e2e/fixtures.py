@@ -18,6 +18,8 @@ import pytest
 from django.db import connection
 from kombu import Connection
 
+from tests.security.helpers import write_ca
+
 from .harness import AMQP_URL, Process, base_env, health, start_gateway, start_worker, wait_until
 
 
@@ -53,7 +55,11 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Stac
         )
         db_url = f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
     tmp = tmp_path_factory.mktemp("e2e")
-    env = base_env(DATABASE_URL=db_url)
+    # A CA, so the workers sign charge point CSRs (security extension, SignCertificate).
+    _, ca_certificate, ca_key = write_ca(tmp)
+    env = base_env(
+        DATABASE_URL=db_url, OCPP_CA_CERTIFICATE=str(ca_certificate), OCPP_CA_KEY=str(ca_key)
+    )
     with Connection(AMQP_URL) as amqp:
         # Left-overs of an earlier run would be processed against this run's database.
         channel = amqp.default_channel

@@ -220,6 +220,24 @@ DEFAULT_ANSWERS: dict[str, dict[str, Any]] = {
     "TriggerMessage": {"status": "Accepted"},
     "UnlockConnector": {"status": "Unlocked"},
     "UpdateFirmware": {},
+    # Security extension
+    "CertificateSigned": {"status": "Accepted"},
+    "DeleteCertificate": {"status": "Accepted"},
+    "ExtendedTriggerMessage": {"status": "Accepted"},
+    "GetInstalledCertificateIds": {
+        "status": "Accepted",
+        "certificateHashData": [
+            {
+                "hashAlgorithm": "SHA256",
+                "issuerNameHash": "5ba7",
+                "issuerKeyHash": "c4e1",
+                "serialNumber": "0a1b",
+            }
+        ],
+    },
+    "GetLog": {"status": "Accepted", "filename": "security.log"},
+    "InstallCertificate": {"status": "Accepted"},
+    "SignedUpdateFirmware": {"status": "Accepted"},
 }
 
 

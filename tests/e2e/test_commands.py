@@ -103,6 +103,55 @@ COMMANDS: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("clear_charging_profile", {"connector_id": 1}, "ClearChargingProfile"),
     ("get_composite_schedule", {"connector_id": 1, "duration": 3600}, "GetCompositeSchedule"),
+    # Security extension
+    (
+        "certificate_signed",
+        {"certificate_chain": "-----BEGIN CERTIFICATE-----"},
+        "CertificateSigned",
+    ),
+    (
+        "install_certificate",
+        {"certificate_type": "CentralSystemRootCertificate", "certificate": "-----BEGIN"},
+        "InstallCertificate",
+    ),
+    (
+        "delete_certificate",
+        {
+            "certificate_hash_data": {
+                "hashAlgorithm": "SHA256",
+                "issuerNameHash": "5ba7",
+                "issuerKeyHash": "c4e1",
+                "serialNumber": "0a1b",
+            }
+        },
+        "DeleteCertificate",
+    ),
+    (
+        "get_installed_certificate_ids",
+        {"certificate_type": "ManufacturerRootCertificate"},
+        "GetInstalledCertificateIds",
+    ),
+    (
+        "get_log",
+        {"log_type": "SecurityLog", "request_id": 3, "remote_location": "https://example.com/"},
+        "GetLog",
+    ),
+    (
+        "signed_update_firmware",
+        {
+            "request_id": 4,
+            "location": "https://example.com/fw.bin",
+            "retrieve_date_time": "2026-01-01T00:00:00Z",
+            "signing_certificate": "-----BEGIN CERTIFICATE-----",
+            "signature": "c2ln",
+        },
+        "SignedUpdateFirmware",
+    ),
+    (
+        "extended_trigger_message",
+        {"requested_message": "SignChargePointCertificate"},
+        "ExtendedTriggerMessage",
+    ),
 ]
 
 

@@ -21,9 +21,13 @@ from charging.middleware import (
     DiagnosticsStatusNotificationMiddleware,
     FirmwareStatusNotificationMiddleware,
     HeartbeatMiddleware,
+    LogStatusNotificationMiddleware,
     MeterValuesMiddleware,
     Middleware,
     OrphanedTransactionMiddleware,
+    SecurityEventNotificationMiddleware,
+    SignCertificateMiddleware,
+    SignedFirmwareStatusNotificationMiddleware,
     StartTransactionMiddleware,
     StatusNotificationMiddleware,
     StopTransactionMiddleware,
@@ -63,7 +67,7 @@ class Broken(Middleware):
         raise RuntimeError("cannot build")
 
 
-def test_default_table_is_the_seed_apps():
+def test_default_table_is_the_seed_apps_and_the_security_extension():
     assert {
         (Action.Authorize, MessageType.call): [AuthorizeMiddleware],
         (Action.BootNotification, MessageType.call): [BootNotificationMiddleware],
@@ -85,6 +89,12 @@ def test_default_table_is_the_seed_apps():
             StatusNotificationMiddleware,
         ],
         (Action.StopTransaction, MessageType.call): [StopTransactionMiddleware],
+        (Action.SecurityEventNotification, MessageType.call): [SecurityEventNotificationMiddleware],
+        (Action.SignCertificate, MessageType.call): [SignCertificateMiddleware],
+        (Action.SignedFirmwareStatusNotification, MessageType.call): [
+            SignedFirmwareStatusNotificationMiddleware
+        ],
+        (Action.LogStatusNotification, MessageType.call): [LogStatusNotificationMiddleware],
     } == DEFAULT_MIDDLEWARE
 
 
