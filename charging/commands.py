@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from . import outcomes, selectors, services
 from .clock import format_ocpp_time, parse_charger_time
-from .models import ChargePoint, OutboundCall, OutboundCallStatus, Reservation
+from .models import ChargePoint, ChargerJob, OutboundCall, OutboundCallStatus, Reservation
 from .protocol import MessageType, OCPPError, action_name
 from .protocol import envelope as wire
 from .protocol.enums import ALL_ACTIONS, CHARGE_POINT_ACTIONS
@@ -164,11 +164,13 @@ def send(
             code="FormationViolation",
             details={"cause": f"payload is {type(payload).__name__}, not an object"},
         )
-    # A ReserveNow without reservationId gets a new reservation's (charging.services).
-    allocate = action == "ReserveNow" and "reservationId" not in payload
+    # A ReserveNow without reservationId gets a new reservation's, a GetLog or
+    # SignedUpdateFirmware without requestId a new job's (charging.services).
+    id_field = ALLOCATED_IDS.get(action)
+    allocate = id_field is not None and id_field not in payload
     try:
         validate_payload(
-            MessageType.call, action, {**payload, "reservationId": 0} if allocate else payload
+            MessageType.call, action, {**payload, id_field: 0} if allocate else payload
         )
     except OCPPError as error:
         cause = error.details.get("cause", error.description)
@@ -192,9 +194,10 @@ def send(
 
     task_id = str(uuid.uuid4())
     with transaction.atomic():
-        reservation = _new_reservation(charge_point, payload) if allocate else None
-        if reservation is not None:
-            payload = {**payload, "reservationId": reservation.pk}
+        # What the call starts (a reservation, a job), made first when the call needs its id.
+        started = _started_by(charge_point, action, payload, allocate=allocate)
+        if allocate and started is not None:
+            payload = {**payload, ALLOCATED_IDS[action]: started.pk}
         outbound = services.outbound_call_create(
             charge_point=charge_point,
             action=action,
@@ -202,12 +205,32 @@ def send(
             requested_by=requested_by,
             task_id=task_id,
         )
-        if reservation is not None:
-            reservation.call = outbound
-            reservation.save(update_fields=["call"])
+        if started is not None:
+            if allocate and isinstance(started, ChargerJob):
+                started.request_id = started.pk
+            started.call = outbound
+            started.save()
         call_id = outbound.pk
         transaction.on_commit(lambda: _enqueue(call_id, charge_point.id, task_id))
     return outbound
+
+
+# Actions whose id we choose when the caller leaves it out: the new row's primary key.
+ALLOCATED_IDS = {
+    "ReserveNow": "reservationId",
+    "GetLog": "requestId",
+    "SignedUpdateFirmware": "requestId",
+}
+
+
+def _started_by(
+    charge_point: ChargePoint, action: str, payload: dict[str, Any], *, allocate: bool
+) -> Reservation | ChargerJob | None:
+    if action in services.JOB_REQUESTS:
+        return services.job_create(charge_point=charge_point, action=action, payload=payload)
+    if action == "ReserveNow" and allocate:
+        return _new_reservation(charge_point, payload)
+    return None
 
 
 def _new_reservation(charge_point: ChargePoint, payload: dict[str, Any]) -> Reservation:

@@ -61,6 +61,36 @@ class ReserveNowForm(CommandForm):
         )
 
 
+class UpdateFirmwareForm(CommandForm):
+    """UpdateFirmware.req to each selected charge point: a firmware campaign."""
+
+    location = forms.URLField(label="location", max_length=512, assume_scheme="https")
+    retrieve_in_minutes = forms.IntegerField(
+        label="retrieve in (minutes)", min_value=0, initial=0, help_text="0: at once"
+    )
+    retries = forms.IntegerField(label="retries", min_value=0, required=False)
+
+    def payload(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        retrieve = timezone.now() + timedelta(minutes=data["retrieve_in_minutes"])
+        return _without_none(
+            {
+                "location": data["location"],
+                "retrieveDate": format_ocpp_time(retrieve),
+                "retries": data["retries"],
+            }
+        )
+
+
+class GetDiagnosticsForm(CommandForm):
+    location = forms.CharField(
+        label="location", max_length=512, help_text="Where the charger uploads (ftp://, https://)"
+    )
+
+    def payload(self) -> dict[str, Any]:
+        return {"location": self.cleaned_data["location"]}
+
+
 class ChangeAvailabilityForm(CommandForm):
     connector_id = forms.IntegerField(
         label="connectorId", min_value=0, initial=0, help_text="0: the whole charge point"

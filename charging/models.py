@@ -503,3 +503,41 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.charge_point_id}"
+
+
+class JobKind(models.TextChoices):
+    FIRMWARE = "firmware", "UpdateFirmware"
+    DIAGNOSTICS = "diagnostics", "GetDiagnostics"
+    SIGNED_FIRMWARE = "signed_firmware", "SignedUpdateFirmware"
+    LOG = "log", "GetLog"
+
+
+class ChargerJob(models.Model):
+    """A firmware update, diagnostics or log upload asked of a charge point, followed through
+    its status notifications (requested → downloading → installed / failed; uploading →
+    uploaded / failed). GetLog and SignedUpdateFirmware name it by `request_id` (our primary key
+    when we chose it); the 1.6 Core ones have no id: a charger runs one of each kind at a time."""
+
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=16, choices=JobKind.choices)
+    request_id = models.IntegerField(null=True, blank=True)
+    location = models.CharField(max_length=512, blank=True, default="")
+    status = models.CharField(max_length=32, default="Requested")
+    file_name = models.CharField(max_length=255, blank=True, default="")
+    finished = models.BooleanField(default=False)
+    # [{"status": ..., "at": ISO time}, ...]: every status, ours and the charger's, in order.
+    history = models.JSONField(default=list, blank=True)
+    call = models.ForeignKey(
+        OutboundCall, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["charge_point", "kind", "finished"], name="charging_job_current"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.charge_point_id} ({self.status})"

@@ -26,6 +26,7 @@ from . import conf
 from .models import (
     PENDING_CALL_STATUSES,
     ChargePoint,
+    ChargerJob,
     ConfigurationKey,
     ConnectionEvent,
     Direction,
@@ -346,3 +347,16 @@ def configuration_key_int(*, charge_point: ChargePoint, key: str) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
+
+
+def job_list(
+    *, charge_point_id: str | None = None, kind: str | None = None, finished: bool | None = None
+) -> QuerySet[ChargerJob]:
+    jobs = ChargerJob.objects.order_by("-id")
+    if charge_point_id:
+        jobs = jobs.filter(charge_point_id=charge_point_id)
+    if kind:
+        jobs = jobs.filter(kind=kind)
+    if finished is not None:
+        jobs = jobs.filter(finished=finished)
+    return jobs

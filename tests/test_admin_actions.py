@@ -358,3 +358,39 @@ def test_sync_local_list_reports_what_was_sent_and_the_answer(admin_client, char
     done = run(admin_client, "sync_local_list", "CP-2")
     assert len(charger.calls) == 1
     assert texts(done) == [f"CP-2: local list up to date (version {version})"]
+
+
+def test_update_firmware_is_a_campaign_over_the_selected_charge_points(admin_client, charger):
+    make_charge_point("CP-1")
+    make_charge_point("CP-2")
+    run(
+        admin_client,
+        "update_firmware",
+        "CP-1",
+        "CP-2",
+        apply="yes",
+        location="https://example.com/fw.bin",
+        retrieve_in_minutes=0,
+        retries="",
+    )
+    assert [(c["cp"], c["action"]) for c in charger.calls] == [
+        ("CP-1", "UpdateFirmware"),
+        ("CP-2", "UpdateFirmware"),
+    ]
+    assert charger.calls[0]["payload"]["location"] == "https://example.com/fw.bin"
+
+
+def test_jobs_are_listed_with_their_history(admin_client):
+    cp = make_charge_point("CP-1")
+    job = services.job_create(
+        charge_point=cp, action="UpdateFirmware", payload={"location": "https://x/fw.bin"}
+    )
+    services.job_status_notified(
+        charge_point=cp, action="FirmwareStatusNotification", status="Downloading"
+    )
+    html = admin_client.get(reverse("admin:charging_chargerjob_changelist")).content.decode()
+    assert "https://x/fw.bin" in html and "Downloading" in html
+    page = admin_client.get(reverse("admin:charging_chargerjob_change", args=[job.pk]))
+    # The history table, oldest first.
+    history = page.content.decode().split("<th>status</th><th>at</th>", 1)[1]
+    assert page.status_code == 200 and history.index("Requested") < history.index("Downloading")

@@ -152,6 +152,18 @@ COMMAND_ACTIONS = [
         form_class=forms.RemoteStartForm,
     ),
     _command_action(
+        "update_firmware",
+        action="UpdateFirmware",
+        description="Update firmware…",
+        form_class=forms.UpdateFirmwareForm,
+    ),
+    _command_action(
+        "get_diagnostics",
+        action="GetDiagnostics",
+        description="Get diagnostics…",
+        form_class=forms.GetDiagnosticsForm,
+    ),
+    _command_action(
         "reserve_now",
         action="ReserveNow",
         description="Reserve now…",

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from charging import selectors
 from charging.models import (
     ChargePoint,
+    ChargerJob,
     Connector,
     IdTag,
     MeterValue,
@@ -210,6 +211,29 @@ class ReservationSerializer(serializers.ModelSerializer):
             "status",
             "call",
             "transaction",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ChargerJobSerializer(serializers.ModelSerializer):
+    charge_point = serializers.CharField(source="charge_point_id", read_only=True)
+    call = serializers.IntegerField(source="call_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ChargerJob
+        fields = [
+            "id",
+            "charge_point",
+            "kind",
+            "request_id",
+            "location",
+            "status",
+            "file_name",
+            "finished",
+            "history",
+            "call",
             "created_at",
             "updated_at",
         ]

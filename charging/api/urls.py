@@ -14,6 +14,7 @@ router.register("transactions", views.TransactionViewSet, basename="transaction"
 router.register("id-tags", views.IdTagViewSet, basename="id-tag")
 router.register("calls", views.OutboundCallViewSet, basename="call")
 router.register("reservations", views.ReservationViewSet, basename="reservation")
+router.register("jobs", views.ChargerJobViewSet, basename="job")
 
 urlpatterns = [
     path(

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from charging import admission, commands, selectors, services
-from charging.models import IdTag, OutboundCall, OutboundCallStatus, Reservation
+from charging.models import ChargerJob, IdTag, OutboundCall, OutboundCallStatus, Reservation
 
 from . import serializers
 
@@ -156,6 +156,22 @@ class ReservationViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
         return selectors.reservation_list(
             charge_point_id=_str_param(self.request, "charge_point"),
             status=_str_param(self.request, "status"),
+        )
+
+
+class ChargerJobViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
+    """Firmware updates, diagnostics and log uploads asked of charge points, newest first, with
+    every status they went through. Start one with `POST .../calls/UpdateFirmware/` (or
+    GetDiagnostics, SignedUpdateFirmware, GetLog: without `requestId`, the job's id is sent)."""
+
+    serializer_class = serializers.ChargerJobSerializer
+    queryset = ChargerJob.objects.none()  # for the schema; get_queryset is what runs
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.job_list(
+            charge_point_id=_str_param(self.request, "charge_point"),
+            kind=_str_param(self.request, "kind"),
+            finished=_bool_param(self.request, "finished"),
         )
 
 

@@ -72,7 +72,7 @@ class DataTransferMiddleware(Middleware):
 
 
 class DiagnosticsStatusNotificationMiddleware(Middleware):
-    """DiagnosticsStatusNotification.req → stored on the charge point (§4.4)."""
+    """DiagnosticsStatusNotification.req → stored on the charge point and its job (§4.4)."""
 
     def __call__(self, context: MessageContext) -> Payload:
         from charging import services
@@ -82,11 +82,12 @@ class DiagnosticsStatusNotificationMiddleware(Middleware):
             status=context.call.payload["status"],
             at=context.received_at,
         )
+        note_job_status(context)
         return {}
 
 
 class FirmwareStatusNotificationMiddleware(Middleware):
-    """FirmwareStatusNotification.req → stored on the charge point (§4.5)."""
+    """FirmwareStatusNotification.req → stored on the charge point and its job (§4.5)."""
 
     def __call__(self, context: MessageContext) -> Payload:
         from charging import services
@@ -96,7 +97,21 @@ class FirmwareStatusNotificationMiddleware(Middleware):
             status=context.call.payload["status"],
             at=context.received_at,
         )
+        note_job_status(context)
         return {}
+
+
+def note_job_status(context: MessageContext) -> None:
+    """Move the firmware / diagnostics / log job the notification is about (services.jobs)."""
+    from charging import services
+
+    services.job_status_notified(
+        charge_point=context.charge_point,
+        action=context.call.action,
+        status=context.call.payload["status"],
+        request_id=context.call.payload.get("requestId"),
+        at=context.received_at,
+    )
 
 
 class HeartbeatMiddleware(Middleware):

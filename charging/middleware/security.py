@@ -9,6 +9,7 @@ from charging import certificates, conf
 from charging.clock import parse_charger_time
 
 from .base import MessageContext, Middleware, Payload
+from .core import note_job_status
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ class SignCertificateMiddleware(Middleware):
 
 
 class SignedFirmwareStatusNotificationMiddleware(Middleware):
-    """SignedFirmwareStatusNotification.req → the charge point's firmware status → {}."""
+    """SignedFirmwareStatusNotification.req → the charge point's firmware status and the
+    SignedUpdateFirmware job of its requestId → {}."""
 
     def __call__(self, context: MessageContext) -> Payload:
         from charging import services
@@ -66,11 +68,13 @@ class SignedFirmwareStatusNotificationMiddleware(Middleware):
             status=context.call.payload["status"],
             at=context.received_at,
         )
+        note_job_status(context)
         return {}
 
 
 class LogStatusNotificationMiddleware(Middleware):
-    """LogStatusNotification.req → {} (kept in the message log)."""
+    """LogStatusNotification.req → the GetLog job of its requestId → {}."""
 
     def __call__(self, context: MessageContext) -> Payload:
+        note_job_status(context)
         return {}

@@ -28,6 +28,7 @@ from .connectors import (
 from .id_tags import (
     id_tag_authorize,
 )
+from .jobs import JOB_REQUESTS, job_answered, job_create, job_status_notified
 from .local_list import LocalListUpdate, id_tag_delete, id_tag_save, local_list_update
 from .messages import (
     clean_json,
@@ -91,6 +92,10 @@ __all__ = [
     "connector_availability_set",
     "gateway_list_dead",
     "id_tag_delete",
+    "JOB_REQUESTS",
+    "job_answered",
+    "job_create",
+    "job_status_notified",
     "id_tag_save",
     "local_list_update",
     "LocalListUpdate",

@@ -30,6 +30,7 @@ from .charge_points import (
     configuration_keys_store,
 )
 from .connectors import connector_availability_set, connector_composite_schedule_set
+from .jobs import job_answered
 from .messages import clean_json, clean_text, message_record
 from .reservations import reservation_answered, reservation_cancel_answered
 
@@ -328,8 +329,16 @@ def _answered_cancel_reservation(call: OutboundCall, response: dict[str, Any]) -
     reservation_cancel_answered(call=call, response=response)
 
 
+def _answered_job_request(call: OutboundCall, response: dict[str, Any]) -> None:
+    job_answered(call=call, response=response)
+
+
 ANSWER_HANDLERS: dict[str, Callable[[OutboundCall, dict[str, Any]], None]] = {
     "CancelReservation": _answered_cancel_reservation,
+    "GetDiagnostics": _answered_job_request,
+    "GetLog": _answered_job_request,
+    "SignedUpdateFirmware": _answered_job_request,
+    "UpdateFirmware": _answered_job_request,
     "ChangeAvailability": _answered_change_availability,
     "ChangeConfiguration": _answered_change_configuration,
     "GetCompositeSchedule": _answered_get_composite_schedule,

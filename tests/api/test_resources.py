@@ -9,7 +9,15 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from charging.models import Connector, IdTag, MeterValue, OutboundCall, Reservation
+from charging import services
+from charging.models import (
+    ChargerJob,
+    Connector,
+    IdTag,
+    MeterValue,
+    OutboundCall,
+    Reservation,
+)
 from tests.factories import make_charge_point, make_id_tag, make_transaction
 
 pytestmark = pytest.mark.django_db
@@ -272,3 +280,29 @@ def test_reservations_list_filters_and_detail(api):
         "Accepted",
     )
     assert detail["transaction"] is None
+
+
+# --- jobs ---
+
+
+def test_jobs_list_filters(api):
+    one, two = make_charge_point("CP-1"), make_charge_point("CP-2")
+    firmware = services.job_create(
+        charge_point=one, action="UpdateFirmware", payload={"location": "https://x/fw"}
+    )
+    diagnostics = services.job_create(
+        charge_point=two, action="GetDiagnostics", payload={"location": "ftp://x/"}
+    )
+    ChargerJob.objects.filter(pk=diagnostics.pk).update(finished=True, status="Uploaded")
+
+    def ids(query):
+        response = api.get(f"/api/v1/jobs/{query}")
+        assert response.status_code == 200
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids("") == [diagnostics.id, firmware.id]
+    assert ids("?kind=firmware") == [firmware.id]
+    assert ids("?finished=true") == [diagnostics.id]
+    assert ids("?charge_point=CP-1&finished=false") == [firmware.id]
+    detail = api.get(f"/api/v1/jobs/{firmware.id}/").json()
+    assert [step["status"] for step in detail["history"]] == ["Requested"]
