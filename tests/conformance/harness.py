@@ -1,0 +1,247 @@
+"""The OCTT's two roles in the central-system cases (OCTT for OCPP 1.6, section 3): the charge
+point (the tool) and the operator (the CPO, through our HTTP API), against the shared gateway +
+worker stack of tests/e2e."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from ocpp.v16 import call
+from rest_framework.test import APIClient
+
+from django.utils.module_loading import import_string
+
+from charging import conf
+from charging.middleware import AutoRemoteStartMiddleware
+from charging.middleware.pipeline import DEFAULT_MIDDLEWARE
+from charging.protocol import MessageType, action_name
+from tests.e2e.harness import Received, SimulatedChargePoint, charger, in_thread
+
+# The tool's test data (OCTT "Configured ..." values).
+VALID_ID_TAG = "OCTT-VALID"  # <Configured Valid IdTag>
+CONNECTOR = 1  # <Configured ConnectorId>
+NUMBER_OF_CONNECTORS = 2  # <Configured NumberOfConnectors>
+VENDOR, MODEL = "OCTT", "Simulator"  # <Configured Vendor Name>, <Configured Model>
+WAIT = 20.0  # seconds the operator waits for a charger's answer (?wait=)
+
+
+def ocpp_time(moment: datetime | None = None) -> str:
+    return (moment or datetime.now(UTC)).isoformat().replace("+00:00", "Z")
+
+
+def parse_ocpp_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def auto_remote_start_configured() -> bool:
+    """Whether the worker's StatusNotification chain starts a transaction on every Preparing (the
+    default pipeline does). The test process runs the same settings module as the workers."""
+    table = conf.get("OCPP_MIDDLEWARE") or DEFAULT_MIDDLEWARE
+    for (action, message_type), chain in table.items():
+        if action_name(action) == "StatusNotification" and message_type == MessageType.call:
+            classes = [import_string(e) if isinstance(e, str) else e for e in chain]
+            return any(issubclass(c, AutoRemoteStartMiddleware) for c in classes)
+    return False
+
+
+class Operator:
+    """The CPO: every step the Central System takes on request goes through the HTTP API, so the
+    real command path runs (API → `levity.send_call` on the worker → RabbitMQ → gateway)."""
+
+    def __init__(self, client: APIClient) -> None:
+        self.client = client
+
+    def _post(self, path: str, data: dict[str, Any]) -> Any:
+        return self.client.post(path, data, format="json")
+
+    async def post(self, path: str, data: dict[str, Any]) -> Any:
+        return await in_thread(self._post, path, data)
+
+    async def call(
+        self, cp_id: str, action: str, payload: dict[str, Any], *, http: int = 200
+    ) -> dict[str, Any]:
+        """Send `action` and wait for the charger's answer; the recorded call (its `response`)."""
+        response = await self.post(
+            f"/api/v1/charge-points/{cp_id}/calls/{action}/?wait={WAIT:g}", payload
+        )
+        assert response.status_code == http, (response.status_code, response.data)
+        return response.data
+
+    def id_tag(self, id_tag: str, **fields: Any) -> dict[str, Any]:
+        """Register an id tag (status, expiry_date, parent) as an operator would."""
+        response = self._post("/api/v1/id-tags/", {"id_tag": id_tag, **fields})
+        assert response.status_code == 201, response.data
+        return response.data
+
+
+class Station:
+    """The tool's charge point: sends the case's CALLs and checks every CALL the Central System
+    sends it. Each CALL it receives must be claimed by the case (`expect`); one left unclaimed at
+    the end fails the case, as the OCTT reports a message it did not expect."""
+
+    def __init__(self, cp: SimulatedChargePoint) -> None:
+        self.cp = cp
+        self.id = cp.id
+        self._claimed: set[int] = set()
+
+    # --- what the Central System sends ----------------------------------------------------
+
+    async def expect(self, action: str, *, timeout: float = 10) -> Received:
+        """The next unclaimed CALL `action` from the Central System (waits for it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for index, received in enumerate(self.cp.received):
+                if index not in self._claimed and received.action == action:
+                    self._claimed.add(index)
+                    return received
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.id}: no {action} from the Central System")
+            await asyncio.sleep(0.02)
+
+    def unexpected(self) -> list[Received]:
+        return [r for i, r in enumerate(self.cp.received) if i not in self._claimed]
+
+    def answer(self, action: str, payload: dict[str, Any]) -> None:
+        """How the charge point answers `action` from now on (camelCase, as on the wire)."""
+        self.cp.answers[action] = payload
+
+    # --- what the charge point sends ------------------------------------------------------
+
+    async def send(self, request: Any) -> Any:
+        return await self.cp.call(request)
+
+    async def boot(self, **fields: Any) -> Any:
+        return await self.send(
+            call.BootNotification(charge_point_vendor=VENDOR, charge_point_model=MODEL, **fields)
+        )
+
+    async def status(self, connector_id: int, status: str, error_code: str = "NoError") -> Any:
+        answer = await self.send(
+            call.StatusNotification(
+                connector_id=connector_id,
+                error_code=error_code,
+                status=status,
+                timestamp=ocpp_time(),
+            )
+        )
+        assert answer is not None  # StatusNotification.conf has no fields
+        return answer
+
+    async def statuses(self, status: str = "Available", *, skip: tuple[int, ...] = ()) -> None:
+        """A StatusNotification per connector and connectorId 0."""
+        for connector_id in range(NUMBER_OF_CONNECTORS + 1):
+            if connector_id not in skip:
+                await self.status(connector_id, status)
+
+    async def authorize(self, id_tag: str = VALID_ID_TAG) -> dict[str, Any]:
+        return (await self.send(call.Authorize(id_tag=id_tag))).id_tag_info
+
+    async def start(
+        self,
+        connector_id: int = CONNECTOR,
+        id_tag: str = VALID_ID_TAG,
+        *,
+        meter_start: int = 1000,
+        timestamp: str | None = None,
+    ) -> Any:
+        return await self.send(
+            call.StartTransaction(
+                connector_id=connector_id,
+                id_tag=id_tag,
+                meter_start=meter_start,
+                timestamp=timestamp or ocpp_time(),
+            )
+        )
+
+    async def stop(
+        self,
+        transaction_id: int,
+        reason: str,
+        *,
+        meter_stop: int = 2000,
+        id_tag: str | None = None,
+        timestamp: str | None = None,
+    ) -> Any:
+        fields: dict[str, Any] = {"id_tag": id_tag} if id_tag else {}
+        return await self.send(
+            call.StopTransaction(
+                meter_stop=meter_stop,
+                timestamp=timestamp or ocpp_time(),
+                transaction_id=transaction_id,
+                reason=reason,
+                **fields,
+            )
+        )
+
+    # --- the document's reusable states (section 3.22) ------------------------------------
+
+    async def booted(self) -> Any:
+        """Reusable state Booted: BootNotification Accepted, every connector Available."""
+        boot = await self.boot()
+        assert boot.status == "Accepted"
+        await self.statuses("Available")
+        return boot
+
+    async def authorized(self, id_tag: str = VALID_ID_TAG) -> None:
+        """Reusable state Authorized."""
+        assert (await self.authorize(id_tag))["status"] == "Accepted"
+
+    async def plug_in(self, connector_id: int = CONNECTOR) -> None:
+        """StatusNotification Preparing. With AutoRemoteStartMiddleware in the pipeline (the
+        default) our Central System answers it with RemoteStartTransaction for
+        OCPP_AUTO_REMOTE_START_ID_TAG, which no OCTT case expects: claimed here, checked, and
+        refused, so that the case goes on as the document says (docs/conformance.md)."""
+        if not auto_remote_start_configured():
+            await self.status(connector_id, "Preparing")
+            return
+        own = self.cp.answers.get("RemoteStartTransaction")
+        self.answer("RemoteStartTransaction", {"status": "Rejected"})
+        try:
+            await self.status(connector_id, "Preparing")
+            automatic = await self.expect("RemoteStartTransaction")
+            while automatic.answered_at is None:
+                await asyncio.sleep(0.01)
+        finally:
+            if own is None:
+                self.cp.answers.pop("RemoteStartTransaction", None)
+            else:
+                self.answer("RemoteStartTransaction", own)
+        assert automatic.payload == {
+            "connectorId": connector_id,
+            "idTag": conf.get("OCPP_AUTO_REMOTE_START_ID_TAG"),
+        }
+
+    async def charging(
+        self, connector_id: int = CONNECTOR, id_tag: str = VALID_ID_TAG, *, authorize: bool = True
+    ) -> int:
+        """Reusable state Charging (after Authorized): Preparing, StartTransaction Accepted,
+        Charging. The transactionId the Central System gave."""
+        if authorize:
+            await self.authorized(id_tag)
+        await self.plug_in(connector_id)
+        start = await self.start(connector_id, id_tag)
+        assert start.id_tag_info["status"] == "Accepted"
+        assert isinstance(start.transaction_id, int)
+        await self.status(connector_id, "Charging")
+        return start.transaction_id
+
+
+@contextlib.asynccontextmanager
+async def station(
+    port: int,
+    cp_id: str,
+    *,
+    password: str | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> AsyncIterator[Station]:
+    """A connected charge point; on a clean exit, every CALL it received was expected."""
+    async with charger(port, cp_id, password=password, ssl=ssl_context) as cp:
+        st = Station(cp)
+        yield st
+        assert not st.unexpected(), f"CALLs no step expects: {st.unexpected()}"
