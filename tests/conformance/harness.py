@@ -7,21 +7,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from ocpp.v16 import call
-from rest_framework.test import APIClient
-
 from django.utils.module_loading import import_string
+from ocpp.v16 import call, call_result
+from rest_framework.test import APIClient
 
 from charging import conf
 from charging.middleware import AutoRemoteStartMiddleware
 from charging.middleware.pipeline import DEFAULT_MIDDLEWARE
 from charging.protocol import MessageType, action_name
-from tests.e2e.harness import Received, SimulatedChargePoint, charger, in_thread
+from tests.e2e.harness import DEFAULT_ANSWERS, Received, SimulatedChargePoint, charger, in_thread
 
 # The tool's test data (OCTT "Configured ..." values).
 VALID_ID_TAG = "OCTT-VALID"  # <Configured Valid IdTag>
@@ -29,6 +27,7 @@ CONNECTOR = 1  # <Configured ConnectorId>
 NUMBER_OF_CONNECTORS = 2  # <Configured NumberOfConnectors>
 VENDOR, MODEL = "OCTT", "Simulator"  # <Configured Vendor Name>, <Configured Model>
 WAIT = 20.0  # seconds the operator waits for a charger's answer (?wait=)
+AUTO_ID_TAG = conf.get("OCPP_AUTO_REMOTE_START_ID_TAG")
 
 
 def ocpp_time(moment: datetime | None = None) -> str:
@@ -73,6 +72,26 @@ class Operator:
         assert response.status_code == http, (response.status_code, response.data)
         return response.data
 
+    async def command(
+        self,
+        cp: Station,
+        action: str,
+        payload: dict[str, Any],
+        *,
+        answer: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """One request/answer exchange of the case: the operator sends `action` with `payload`,
+        the charge point checks it received exactly that and answers `answer` (default: the
+        accepting charger's). Returns the charger's answer as the API reported it."""
+        if answer is not None:
+            cp.answer(action, answer)
+        outcome = await self.call(cp.id, action, payload)
+        assert (await cp.expect(action)).payload == payload
+        assert outcome["status"] == "answered", outcome
+        expected = answer if answer is not None else DEFAULT_ANSWERS[action]
+        assert outcome["response"] == expected
+        return outcome["response"]
+
     def id_tag(self, id_tag: str, **fields: Any) -> dict[str, Any]:
         """Register an id tag (status, expiry_date, parent) as an operator would."""
         response = self._post("/api/v1/id-tags/", {"id_tag": id_tag, **fields})
@@ -85,24 +104,35 @@ class Station:
     sends it. Each CALL it receives must be claimed by the case (`expect`); one left unclaimed at
     the end fails the case, as the OCTT reports a message it did not expect."""
 
-    def __init__(self, cp: SimulatedChargePoint) -> None:
+    def __init__(self, cp: SimulatedChargePoint, connect: dict[str, Any]) -> None:
         self.cp = cp
         self.id = cp.id
+        self._connect = connect  # station() arguments, to connect again
         self._claimed: set[int] = set()
+        answer = cp._result
+
+        def _refusing_auto_remote_start(action: str, kwargs: dict[str, Any]) -> Any:
+            if action == "RemoteStartTransaction" and kwargs.get("id_tag") == AUTO_ID_TAG:
+                return call_result.RemoteStartTransaction(status="Rejected")
+            return answer(action, kwargs)
+
+        cp._result = _refusing_auto_remote_start  # type: ignore[method-assign]
 
     # --- what the Central System sends ----------------------------------------------------
 
-    async def expect(self, action: str, *, timeout: float = 10) -> Received:
+    async def expect(self, action: str, *, within: float = 10) -> Received:
         """The next unclaimed CALL `action` from the Central System (waits for it)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for index, received in enumerate(self.cp.received):
-                if index not in self._claimed and received.action == action:
-                    self._claimed.add(index)
-                    return received
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{self.id}: no {action} from the Central System")
-            await asyncio.sleep(0.02)
+        try:
+            async with asyncio.timeout(within):
+                while True:
+                    self.cp.call_received.clear()
+                    for index, received in enumerate(self.cp.received):
+                        if index not in self._claimed and received.action == action:
+                            self._claimed.add(index)
+                            return received
+                    await self.cp.call_received.wait()
+        except TimeoutError:
+            raise AssertionError(f"{self.id}: no {action} from the Central System") from None
 
     def unexpected(self) -> list[Received]:
         return [r for i, r in enumerate(self.cp.received) if i not in self._claimed]
@@ -179,6 +209,25 @@ class Station:
             )
         )
 
+    # --- the connection -------------------------------------------------------------------
+
+    async def disconnect(self) -> None:
+        """[Remove connectivity]: the charge point closes its websocket."""
+        await self.cp._connection.close()
+
+    def reconnect(self) -> contextlib.AbstractAsyncContextManager[Station]:
+        """[Restore connectivity]: a new connection of the same charge point, no boot."""
+        return station(**self._connect)
+
+    @contextlib.asynccontextmanager
+    async def reboot(self, **boot_fields: Any) -> AsyncIterator[Station]:
+        """The charge point restarts (reset, power cycle, new firmware): it closes its
+        connection, connects again and boots, Accepted; the case sends the StatusNotifications."""
+        await self.disconnect()
+        async with self.reconnect() as again:
+            assert (await again.boot(**boot_fields)).status == "Accepted"
+            yield again
+
     # --- the document's reusable states (section 3.22) ------------------------------------
 
     async def booted(self) -> Any:
@@ -195,27 +244,13 @@ class Station:
     async def plug_in(self, connector_id: int = CONNECTOR) -> None:
         """StatusNotification Preparing. With AutoRemoteStartMiddleware in the pipeline (the
         default) our Central System answers it with RemoteStartTransaction for
-        OCPP_AUTO_REMOTE_START_ID_TAG, which no OCTT case expects: claimed here, checked, and
-        refused, so that the case goes on as the document says (docs/conformance.md)."""
-        if not auto_remote_start_configured():
-            await self.status(connector_id, "Preparing")
-            return
-        own = self.cp.answers.get("RemoteStartTransaction")
-        self.answer("RemoteStartTransaction", {"status": "Rejected"})
-        try:
-            await self.status(connector_id, "Preparing")
+        OCPP_AUTO_REMOTE_START_ID_TAG, which no OCTT case expects: claimed and checked here, and
+        refused (`_refusing_auto_remote_start`), so that the case goes on as the document says
+        (docs/conformance.md, "Automatic remote start")."""
+        await self.status(connector_id, "Preparing")
+        if auto_remote_start_configured():
             automatic = await self.expect("RemoteStartTransaction")
-            while automatic.answered_at is None:
-                await asyncio.sleep(0.01)
-        finally:
-            if own is None:
-                self.cp.answers.pop("RemoteStartTransaction", None)
-            else:
-                self.answer("RemoteStartTransaction", own)
-        assert automatic.payload == {
-            "connectorId": connector_id,
-            "idTag": conf.get("OCPP_AUTO_REMOTE_START_ID_TAG"),
-        }
+            assert automatic.payload == {"connectorId": connector_id, "idTag": AUTO_ID_TAG}
 
     async def charging(
         self, connector_id: int = CONNECTOR, id_tag: str = VALID_ID_TAG, *, authorize: bool = True
@@ -241,7 +276,8 @@ async def station(
     ssl_context: ssl.SSLContext | None = None,
 ) -> AsyncIterator[Station]:
     """A connected charge point; on a clean exit, every CALL it received was expected."""
+    connect = {"port": port, "cp_id": cp_id, "password": password, "ssl_context": ssl_context}
     async with charger(port, cp_id, password=password, ssl=ssl_context) as cp:
-        st = Station(cp)
+        st = Station(cp, connect)
         yield st
         assert not st.unexpected(), f"CALLs no step expects: {st.unexpected()}"

@@ -1,0 +1,26 @@
+"""TC_005_1_CSMS EV Side Disconnected - StopTransactionOnEVSideDisconnect = true -
+UnlockConnectorOnEVSideDisconnect = true (OCTT 1.6 §3.2.4)."""
+
+from __future__ import annotations
+
+from charging.models import Connector, Transaction
+
+from .harness import CONNECTOR
+
+
+def test_tc_005_1_ev_side_disconnected(play, operator, cp_id):
+    async def case(cp):
+        transaction_id = await cp.charging()
+        await cp.status(CONNECTOR, "SuspendedEV")  # step 1
+        stop = await cp.stop(transaction_id, "EVDisconnected", meter_stop=4200)  # step 3
+        assert stop.id_tag_info is None  # no idTag sent, none answered
+        await cp.status(CONNECTOR, "Finishing")  # step 5
+        await cp.status(CONNECTOR, "Available")  # step 7
+        return transaction_id
+
+    transaction = Transaction.objects.get(pk=play(case))
+    assert (transaction.stop_reason, transaction.meter_stop) == ("EVDisconnected", 4200)
+    assert not transaction.is_open
+    assert Connector.objects.get(charge_point_id=cp_id, connector_id=CONNECTOR).status == (
+        "Available"
+    )
