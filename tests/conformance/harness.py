@@ -252,19 +252,41 @@ class Station:
             automatic = await self.expect("RemoteStartTransaction")
             assert automatic.payload == {"connectorId": connector_id, "idTag": AUTO_ID_TAG}
 
-    async def charging(
-        self, connector_id: int = CONNECTOR, id_tag: str = VALID_ID_TAG, *, authorize: bool = True
+    async def start_charging(
+        self, connector_id: int = CONNECTOR, id_tag: str = VALID_ID_TAG
     ) -> int:
-        """Reusable state Charging (after Authorized): Preparing, StartTransaction Accepted,
-        Charging. The transactionId the Central System gave."""
-        if authorize:
-            await self.authorized(id_tag)
-        await self.plug_in(connector_id)
+        """StartTransaction, Accepted, then StatusNotification Charging: the transactionId the
+        Central System gave."""
         start = await self.start(connector_id, id_tag)
         assert start.id_tag_info["status"] == "Accepted"
         assert isinstance(start.transaction_id, int)
         await self.status(connector_id, "Charging")
         return start.transaction_id
+
+    async def charging(self, connector_id: int = CONNECTOR, id_tag: str = VALID_ID_TAG) -> int:
+        """Reusable state Charging, after Authorized: Preparing, StartTransaction Accepted,
+        Charging. The transactionId the Central System gave."""
+        await self.authorized(id_tag)
+        await self.plug_in(connector_id)
+        return await self.start_charging(connector_id, id_tag)
+
+    async def end_session(
+        self,
+        transaction_id: int,
+        reason: str,
+        *,
+        finishing_first: bool = False,
+        connector_id: int = CONNECTOR,
+    ) -> Any:
+        """StopTransaction with `reason` and StatusNotification Finishing (in either order, OCTT
+        §1.2), then [EV driver unplugs the cable]: Available. The StopTransaction.conf."""
+        if finishing_first:
+            await self.status(connector_id, "Finishing")
+        stop = await self.stop(transaction_id, reason)
+        if not finishing_first:
+            await self.status(connector_id, "Finishing")
+        await self.status(connector_id, "Available")
+        return stop
 
 
 @contextlib.asynccontextmanager
@@ -281,3 +303,20 @@ async def station(
         st = Station(cp, connect)
         yield st
         assert not st.unexpected(), f"CALLs no step expects: {st.unexpected()}"
+
+
+async def reset_case(cp: Station, operator: Operator, reset_type: str) -> None:
+    """TC_013 / TC_014: the operator's Reset, Accepted; the charge point reboots: BootNotification
+    Accepted, then every connector Available."""
+    await operator.command(cp, "Reset", {"type": reset_type}, answer={"status": "Accepted"})
+    async with cp.reboot() as again:  # steps 3-4
+        await again.statuses("Available")  # step 5
+
+
+def assert_no_session(cp_id: str, connector_id: int = CONNECTOR) -> None:
+    """The connector went back to Available without a transaction."""
+    from charging.models import Connector, Transaction
+
+    assert not Transaction.objects.filter(charge_point_id=cp_id).exists()
+    connector = Connector.objects.get(charge_point_id=cp_id, connector_id=connector_id)
+    assert connector.status == "Available"

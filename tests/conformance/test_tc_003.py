@@ -12,16 +12,13 @@ def test_tc_003_plugin_first(play, operator, cp_id):
         await cp.plug_in()  # step 1: Preparing
         info = await cp.authorize()  # step 3
         assert info["status"] == "Accepted"  # step 4
-        start = await cp.start(meter_start=100)  # step 5
-        assert start.id_tag_info["status"] == "Accepted"  # step 6
-        await cp.status(CONNECTOR, "Charging")  # step 7
-        return start.transaction_id
+        return await cp.start_charging()  # steps 5-8: Accepted, then Charging
 
     transaction = Transaction.objects.get(pk=play(case))
     assert (transaction.charge_point_id, transaction.connector_id) == (cp_id, CONNECTOR)
-    assert (transaction.id_tag, transaction.meter_start, transaction.is_open) == (
+    assert (transaction.id_tag, transaction.id_tag_status, transaction.is_open) == (
         VALID_ID_TAG,
-        100,
+        "Accepted",
         True,
     )
     assert Connector.objects.get(charge_point_id=cp_id, connector_id=CONNECTOR).status == "Charging"

@@ -3,9 +3,9 @@ ConnectionTimeOut (OCTT 1.6 §3.2.2, §3.2.3)."""
 
 from __future__ import annotations
 
-from charging.models import Connector, Transaction
+from charging.models import Transaction
 
-from .harness import CONNECTOR, VALID_ID_TAG
+from .harness import CONNECTOR, VALID_ID_TAG, assert_no_session
 
 
 def test_tc_004_1_identification_first(play, operator, cp_id):
@@ -28,6 +28,4 @@ def test_tc_004_2_connection_timeout(play, operator, cp_id):
         await cp.status(CONNECTOR, "Available")  # step 3
 
     play(case)
-    assert not Transaction.objects.filter(charge_point_id=cp_id).exists()
-    connector = Connector.objects.get(charge_point_id=cp_id, connector_id=CONNECTOR)
-    assert connector.status == "Available"
+    assert_no_session(cp_id)

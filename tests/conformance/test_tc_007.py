@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from charging.models import Transaction
 
-from .harness import CONNECTOR, VALID_ID_TAG
+from .harness import VALID_ID_TAG
 
 
 def test_tc_007_cached_id(play, operator, cp_id):
     async def case(cp):
         await cp.plug_in()  # step 1: Preparing
         # [EV driver presents identification]: found in the charger's cache, no Authorize.
-        start = await cp.start()  # step 3
-        assert start.id_tag_info["status"] == "Accepted"  # step 4
-        await cp.status(CONNECTOR, "Charging")  # step 5
-        return start.transaction_id
+        return await cp.start_charging()  # steps 3-6: Accepted, then Charging
 
     transaction = Transaction.objects.get(pk=play(case))
     assert (transaction.charge_point_id, transaction.id_tag) == (cp_id, VALID_ID_TAG)

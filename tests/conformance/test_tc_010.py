@@ -17,10 +17,7 @@ def test_tc_010_remote_start_cable_plugged_in_first(play, operator, cp_id):
             answer={"status": "Accepted"},
         )
         assert (await cp.authorize())["status"] == "Accepted"  # steps 5-6
-        start = await cp.start()  # step 7
-        assert start.id_tag_info["status"] == "Accepted"  # step 8
-        await cp.status(CONNECTOR, "Charging")  # step 9
-        return start.transaction_id
+        return await cp.start_charging()  # steps 7-10: Accepted, then Charging
 
     transaction = Transaction.objects.get(pk=play(case))
     assert (transaction.id_tag, transaction.is_open) == (VALID_ID_TAG, True)

@@ -3,9 +3,9 @@ Out (OCTT 1.6 §3.4.2, §3.4.3)."""
 
 from __future__ import annotations
 
-from charging.models import Connector, Transaction
+from charging.models import Transaction
 
-from .harness import CONNECTOR, VALID_ID_TAG
+from .harness import CONNECTOR, VALID_ID_TAG, assert_no_session
 
 REMOTE_START = {"connectorId": CONNECTOR, "idTag": VALID_ID_TAG}
 
@@ -17,10 +17,7 @@ def test_tc_011_1_remote_start_first(play, operator, cp_id):
         )
         assert (await cp.authorize())["status"] == "Accepted"  # steps 3-4
         await cp.plug_in()  # step 5: Preparing
-        start = await cp.start()  # step 7
-        assert start.id_tag_info["status"] == "Accepted"  # step 8
-        await cp.status(CONNECTOR, "Charging")  # step 9
-        return start.transaction_id
+        return await cp.start_charging()  # steps 7-10: Accepted, then Charging
 
     transaction = Transaction.objects.get(pk=play(case))
     assert (transaction.charge_point_id, transaction.id_tag) == (cp_id, VALID_ID_TAG)
@@ -37,6 +34,4 @@ def test_tc_011_2_remote_start_time_out(play, operator, cp_id):
         await cp.status(CONNECTOR, "Available")  # step 7
 
     play(case)
-    assert not Transaction.objects.filter(charge_point_id=cp_id).exists()
-    connector = Connector.objects.get(charge_point_id=cp_id, connector_id=CONNECTOR)
-    assert connector.status == "Available"
+    assert_no_session(cp_id)

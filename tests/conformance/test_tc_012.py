@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from charging.models import Transaction
 
-from .harness import CONNECTOR
-
 
 def test_tc_012_remote_stop(play, operator):
     async def case(cp):
@@ -17,9 +15,7 @@ def test_tc_012_remote_stop(play, operator):
             {"transactionId": transaction_id},
             answer={"status": "Accepted"},
         )
-        await cp.stop(transaction_id, "Remote")  # step 3
-        await cp.status(CONNECTOR, "Finishing")  # step 5
-        await cp.status(CONNECTOR, "Available")  # step 7
+        await cp.end_session(transaction_id, "Remote")  # steps 3-8: Finishing, Available
         return transaction_id
 
     transaction = Transaction.objects.get(pk=play(case))

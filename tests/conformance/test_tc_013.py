@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from charging.models import ChargePoint
 
+from .harness import reset_case
+
 
 def test_tc_013_hard_reset(play, operator, cp_id):
     async def case(cp):
-        await operator.command(cp, "Reset", {"type": "Hard"}, answer={"status": "Accepted"})
-        async with cp.reboot() as again:  # steps 3-4: BootNotification Accepted
-            await again.statuses("Available")  # step 5
+        await reset_case(cp, operator, "Hard")
 
     play(case)
     assert ChargePoint.objects.get(pk=cp_id).registration_status == "Accepted"

@@ -9,11 +9,7 @@ from .harness import CONNECTOR
 
 
 @pytest.mark.parametrize(
-    "status",
-    [
-        pytest.param("Unlocked", id="tc_017_1_not_fixed_cable"),
-        pytest.param("NotSupported", id="tc_017_2_fixed_cable"),
-    ],
+    "status", ["Unlocked", "NotSupported"], ids=["tc_017_1_not_fixed", "tc_017_2_fixed_cable"]
 )
 def test_tc_017_unlock_connector_without_session(play, operator, status):
     async def case(cp):

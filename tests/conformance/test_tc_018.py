@@ -13,9 +13,8 @@ def test_tc_018_1_unlock_connector_with_session(play, operator, cp_id):
         await operator.command(  # steps 1-2
             cp, "UnlockConnector", {"connectorId": CONNECTOR}, answer={"status": "Unlocked"}
         )
-        await cp.status(CONNECTOR, "Finishing")  # step 3
-        await cp.stop(transaction_id, "UnlockCommand")  # step 5
-        await cp.status(CONNECTOR, "Available")  # step 7
+        # Steps 3-8: Finishing, StopTransaction UnlockCommand, [unplugged] Available.
+        await cp.end_session(transaction_id, "UnlockCommand", finishing_first=True)
         return transaction_id
 
     transaction = Transaction.objects.get(pk=play(case))

@@ -8,13 +8,7 @@ import pytest
 from charging.models import ChargePoint
 
 
-@pytest.mark.parametrize(
-    "version",
-    [
-        pytest.param(-1, id="tc_042_1_not_supported"),
-        pytest.param(0, id="tc_042_2_empty"),
-    ],
-)
+@pytest.mark.parametrize("version", [-1, 0], ids=["tc_042_1_not_supported", "tc_042_2_empty"])
 def test_tc_042_get_local_list_version(play, operator, cp_id, version):
     async def case(cp):
         return await operator.command(

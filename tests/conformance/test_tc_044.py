@@ -28,11 +28,7 @@ async def firmware_status(cp, status):
 
 
 @pytest.mark.parametrize(
-    "outcome",
-    [
-        pytest.param("Installed", id="tc_044_1_download_and_install"),
-        pytest.param("InstallationFailed", id="tc_044_3_installation_failed"),
-    ],
+    "outcome", ["Installed", "InstallationFailed"], ids=["tc_044_1", "tc_044_3"]
 )
 def test_tc_044_firmware_update_installs(play, operator, cp_id, outcome):
     async def case(cp):

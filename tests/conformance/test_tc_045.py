@@ -12,13 +12,7 @@ from charging.models import ChargePoint
 UPLOAD_URL = "ftp://diagnostics.example.com/octt/"
 
 
-@pytest.mark.parametrize(
-    "outcome",
-    [
-        pytest.param("Uploaded", id="tc_045_1_get_diagnostics"),
-        pytest.param("UploadFailed", id="tc_045_2_upload_failed"),
-    ],
-)
+@pytest.mark.parametrize("outcome", ["Uploaded", "UploadFailed"], ids=["tc_045_1", "tc_045_2"])
 def test_tc_045_get_diagnostics(play, operator, cp_id, outcome):
     async def case(cp):
         answer = await operator.command(  # steps 1-2
