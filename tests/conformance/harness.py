@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,6 +92,10 @@ class Operator:
         expected = answer if answer is not None else DEFAULT_ANSWERS[action]
         assert outcome["response"] == expected
         return outcome["response"]
+
+    def authorization_key(self, cp_id: str, **data: Any) -> Any:
+        """POST /authorization-key/ (`key`, `rotate`): the charge point's HTTP Basic password."""
+        return self._post(f"/api/v1/charge-points/{cp_id}/authorization-key/", data)
 
     def id_tag(self, id_tag: str, **fields: Any) -> dict[str, Any]:
         """Register an id tag (status, expiry_date, parent) as an operator would."""
@@ -215,9 +220,10 @@ class Station:
         """[Remove connectivity]: the charge point closes its websocket."""
         await self.cp._connection.close()
 
-    def reconnect(self) -> contextlib.AbstractAsyncContextManager[Station]:
-        """[Restore connectivity]: a new connection of the same charge point, no boot."""
-        return station(**self._connect)
+    def reconnect(self, **changes: Any) -> contextlib.AbstractAsyncContextManager[Station]:
+        """[Restore connectivity]: a new connection of the same charge point, no boot;
+        `changes` to `station()`'s arguments (a new `password`)."""
+        return station(**{**self._connect, **changes})
 
     @contextlib.asynccontextmanager
     async def reboot(self, **boot_fields: Any) -> AsyncIterator[Station]:
@@ -320,3 +326,37 @@ def assert_no_session(cp_id: str, connector_id: int = CONNECTOR) -> None:
     assert not Transaction.objects.filter(charge_point_id=cp_id).exists()
     connector = Connector.objects.get(charge_point_id=cp_id, connector_id=connector_id)
     assert connector.status == "Available"
+
+
+# OCPP 1.6 Security Whitepaper §4.1.2 via OCTT TC_086/TC_087: the cipher suites a Central System
+# must support over TLS 1.2 (IANA name → OpenSSL name).
+REQUIRED_CIPHER_SUITES = {
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384": "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "TLS_RSA_WITH_AES_128_GCM_SHA256": "AES128-GCM-SHA256",
+    "TLS_RSA_WITH_AES_256_GCM_SHA384": "AES256-GCM-SHA384",
+}
+
+
+def tls12_suites_refused(port: int, client: Callable[[], ssl.SSLContext]) -> list[str]:
+    """The required cipher suites a TLS 1.2 handshake with the gateway on `port` fails with,
+    offering one suite at a time (`client()` is a fresh charge point context each time)."""
+    refused = []
+    for iana, openssl in REQUIRED_CIPHER_SUITES.items():
+        context = client()
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        context.set_ciphers(openssl)
+        try:
+            with (
+                socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+                context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+            ):
+                assert tls.version() == "TLSv1.2" and tls.cipher()[0] == openssl
+        except ssl.SSLError:
+            refused.append(iana)
+    return refused
+
+
+def tls_version(cp: Station) -> str:
+    """The TLS version of the charge point's connection."""
+    return cp.cp._connection.transport.get_extra_info("ssl_object").version()

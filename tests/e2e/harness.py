@@ -135,8 +135,15 @@ def base_env(**overrides: str) -> dict[str, str]:
 
 
 def start_gateway(
-    tmp: Path, env: dict[str, str], *, name: str = "gateway", extra: list[str] | None = None
+    tmp: Path,
+    env: dict[str, str],
+    *,
+    name: str = "gateway",
+    extra: list[str] | None = None,
+    tls: ssl_module.SSLContext | None = None,
 ) -> tuple[Process, int]:
+    """A gateway on a free port, once its /health answers (over TLS with the client context
+    `tls`, for a gateway given --tls-cert)."""
     port = free_port()
     gateway = Process(
         name,
@@ -155,7 +162,7 @@ def start_gateway(
         env,
         tmp / f"{name}.log",
     ).start()
-    wait_until(lambda: health(port), timeout=30, what=f"{name} /health")
+    wait_until(lambda: health(port, tls=tls), timeout=30, what=f"{name} /health")
     return gateway, port
 
 
@@ -191,9 +198,10 @@ def start_worker(
     return worker
 
 
-def health(port: int) -> dict[str, Any] | None:
+def health(port: int, *, tls: ssl_module.SSLContext | None = None) -> dict[str, Any] | None:
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/health"
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
+        with urllib.request.urlopen(url, timeout=1, context=tls) as response:
             return json.loads(response.read())
     except OSError:
         return None
