@@ -328,8 +328,8 @@ def assert_no_session(cp_id: str, connector_id: int = CONNECTOR) -> None:
     assert connector.status == "Available"
 
 
-# OCPP 1.6 Security Whitepaper §4.1.2 via OCTT TC_086/TC_087: the cipher suites a Central System
-# must support over TLS 1.2 (IANA name → OpenSSL name).
+# The cipher suites a Central System must support over TLS 1.2, as OCTT TC_086/TC_087 validate
+# them (IANA name → OpenSSL name).
 REQUIRED_CIPHER_SUITES = {
     "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": "ECDHE-ECDSA-AES128-GCM-SHA256",
     "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384": "ECDHE-ECDSA-AES256-GCM-SHA384",

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from ocpp.v16 import call
 
+from charging import conf
 from charging.models import ChargePoint, Connector
 
 from .harness import MODEL, NUMBER_OF_CONNECTORS, VENDOR, parse_ocpp_time
@@ -15,7 +16,7 @@ def test_tc_001_cold_boot(play, cp_id):
     async def case(cp):
         boot = await cp.boot(firmware_version="1.0.0")
         assert boot.status == "Accepted"  # step 2
-        assert boot.interval > 0
+        assert boot.interval == conf.get("OCPP_HEARTBEAT_INTERVAL")  # x, for step 5
         assert abs(parse_ocpp_time(boot.current_time) - datetime.now(UTC)) < timedelta(minutes=1)
         await cp.statuses("Available")  # step 3: per connector and connectorId 0
         # Step 5: a Heartbeat every `interval` seconds; the case checks one exchange.

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from charging.models import OutboundCall
 
-def test_tc_061_clear_cache(play, operator):
+
+def test_tc_061_clear_cache(play, operator, cp_id):
     async def case(cp):
-        outcome = await operator.call(cp.id, "ClearCache", {})  # step 1
-        assert (await cp.expect("ClearCache")).payload == {}
-        return outcome
+        # Step 1: ClearCache, with no fields; step 2: Accepted.
+        return await operator.command(cp, "ClearCache", {}, answer={"status": "Accepted"})
 
-    outcome = play(case)
-    assert outcome["status"] == "answered"
-    assert outcome["response"] == {"status": "Accepted"}  # step 2
+    assert play(case) == {"status": "Accepted"}
+    call = OutboundCall.objects.get(charge_point_id=cp_id)
+    assert (call.action, call.status, call.requested_by) == (
+        "ClearCache",
+        "answered",
+        "octt-operator",
+    )
