@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import ssl
 from collections.abc import AsyncIterator, Callable
@@ -122,6 +123,18 @@ class Station:
             return answer(action, kwargs)
 
         cp._result = _refusing_auto_remote_start  # type: ignore[method-assign]
+        self._answered: set[str] = set()  # unique ids of the CALLs the charge point answered
+        self._answer_sent = asyncio.Event()
+        send = cp._send
+
+        async def _sending(message: str) -> None:
+            await send(message)
+            frame = json.loads(message)
+            if frame[0] in (3, 4):
+                self._answered.add(frame[1])
+                self._answer_sent.set()
+
+        cp._send = _sending  # type: ignore[method-assign]
 
     # --- what the Central System sends ----------------------------------------------------
 
@@ -138,6 +151,13 @@ class Station:
                     await self.cp.call_received.wait()
         except TimeoutError:
             raise AssertionError(f"{self.id}: no {action} from the Central System") from None
+
+    async def answered(self, received: Received, *, within: float = 10) -> None:
+        """Until the charge point's answer to `received` has gone out."""
+        async with asyncio.timeout(within):
+            while received.unique_id not in self._answered:
+                self._answer_sent.clear()
+                await self._answer_sent.wait()
 
     def unexpected(self) -> list[Received]:
         return [r for i, r in enumerate(self.cp.received) if i not in self._claimed]

@@ -1,8 +1,11 @@
 """TC_073_CSMS Update Charge Point Password for HTTP Basic Authentication (OCTT 1.6 §3.21.1):
 the operator sets a new key through the API with `rotate`, which sends ChangeConfiguration
-AuthorizationKey first; the charge point reconnects with it and the old one is refused."""
+AuthorizationKey; the charge point answers Accepted and at once reconnects with the new key, as
+the tool does (without waiting for anything of ours), and the old key is refused from then on."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 from websockets.exceptions import InvalidStatus
@@ -21,15 +24,20 @@ def test_tc_073_update_basic_auth_password(play, operator, authorizing_gateway, 
 
     async def case(cp):
         # [Manual Action: Change the basic authentication password.]
-        response = await in_thread(operator.authorization_key, cp_id, key=NEW_KEY, rotate=True)
-        assert response.status_code == 200, response.data
+        rotate = asyncio.ensure_future(
+            in_thread(operator.authorization_key, cp_id, key=NEW_KEY, rotate=True)
+        )
         received = await cp.expect("ChangeConfiguration")  # step 1
         assert received.payload == {"key": "AuthorizationKey", "value": NEW_KEY}
         # Step 2 answered Accepted (the charger's default); step 3: it reconnects with the new
-        # password, and the old one no longer opens a connection.
+        # password straight away.
+        await cp.answered(received)
         await cp.disconnect()
         async with cp.reconnect(password=NEW_KEY) as again:
             assert (await again.boot()).status == "Accepted"
+        response = await rotate
+        assert response.status_code == 200, response.data
+        assert response.data == {"charge_point": cp_id, "has_authorization_key": True}
         with pytest.raises(InvalidStatus) as refused:
             async with cp.reconnect(password=KEY):
                 pass
