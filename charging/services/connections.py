@@ -52,12 +52,21 @@ def charge_point_connected(
         update_fields=["connected", "connection_id", "gateway_id", "reply_to", "last_connect_at"]
     )
     # A CALL handed to an older connection can no longer be answered, even when that
-    # connection's gateway died without reporting its disconnect.
-    for call in (
-        OutboundCall.objects.filter(charge_point=charge_point, status=OutboundCallStatus.SENT)
-        .exclude(connection_id=event.connection_id)
-        .select_for_update()
-    ):
+    # connection's gateway died without reporting its disconnect. But a connection of this same
+    # gateway is not lost: the gateway reports its close after the frames it read on it, so a
+    # charger that answered and reconnected at once (a Reset, OCTT TC_013) has its answer
+    # processed, and that close ends what is still pending (charge_point_disconnected).
+    older = OutboundCall.objects.filter(
+        charge_point=charge_point, status=OutboundCallStatus.SENT
+    ).exclude(connection_id=event.connection_id)
+    if event.gateway_id:
+        same_gateway = ConnectionEvent.objects.filter(
+            charge_point=charge_point,
+            kind=ConnectionEvent.Kind.CONNECT,
+            gateway_id=event.gateway_id,
+        ).values("connection_id")
+        older = older.exclude(connection_id__in=same_gateway)
+    for call in older.select_for_update():
         outbound_call_complete(
             call=call,
             status=OutboundCallStatus.OFFLINE,
