@@ -332,11 +332,18 @@ async def station(
 
 
 async def reset_case(cp: Station, operator: Operator, reset_type: str) -> None:
-    """TC_013 / TC_014: the operator's Reset, Accepted; the charge point reboots: BootNotification
-    Accepted, then every connector Available."""
-    await operator.command(cp, "Reset", {"type": reset_type}, answer={"status": "Accepted"})
-    async with cp.reboot() as again:  # steps 3-4
-        await again.statuses("Available")  # step 5
+    """TC_013 / TC_014: the operator's Reset (step 1), Accepted (step 2); the charge point
+    reboots as soon as it answered, as the tool does: BootNotification Accepted (steps 3-4),
+    then every connector Available (step 5). The operator sees the charger's answer."""
+    cp.answer("Reset", {"status": "Accepted"})
+    reset = asyncio.ensure_future(operator.call(cp.id, "Reset", {"type": reset_type}))
+    received = await cp.expect("Reset")
+    assert received.payload == {"type": reset_type}
+    await cp.answered(received)
+    async with cp.reboot() as again:
+        await again.statuses("Available")
+    outcome = await reset
+    assert (outcome["status"], outcome["response"]) == ("answered", {"status": "Accepted"})
 
 
 def assert_no_session(cp_id: str, connector_id: int = CONNECTOR) -> None:
