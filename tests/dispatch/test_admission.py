@@ -267,6 +267,12 @@ def test_only_the_key_of_a_change_still_pending_is_taken():
     with_key()
     _rotation({"status": "Rejected"}, new_key="1111111111111111aaaa")
     _pending_rotation("2222222222222222bbbb")
+    services.outbound_call_create(  # not handed over for sending: the charger cannot know it
+        charge_point=ChargePoint.objects.get(id="CP-1"),
+        action="ChangeConfiguration",
+        payload={"key": "AuthorizationKey", "value": "4444444444444444dddd"},
+    )
+    assert handshake(password="4444444444444444dddd")[0] is False
     assert handshake(password="1111111111111111aaaa")[0] is False  # ended: redacted, refused
     assert handshake(password="3333333333333333cccc")[0] is False
     assert handshake(password=KEY)[0] is True  # nothing taken yet: the old key still works
