@@ -203,9 +203,44 @@ def handshake_admit(
     if password is None or username != charge_point_id:
         # No event row: a charger first tries without credentials, as browsers do.
         return Admission(False, HTTPStatus.UNAUTHORIZED, "Credentials required")
-    if not authorization_key_check(charge_point=charge_point, password=password):
+    # The key may be changing under us: a pending change to this key, or (read after it, so
+    # that one of the two sees the change whenever its answer commits) the stored key again.
+    if not (
+        authorization_key_check(charge_point=charge_point, password=password)
+        or _took_pending_key(charge_point=charge_point, password=password)
+        or _is_stored_key_now(charge_point=charge_point, password=password)
+    ):
         return _refused(charge_point, "wrong authorization key", remote, gateway_id)
     return Admission(True)
+
+
+def _is_stored_key_now(*, charge_point: ChargePoint, password: str) -> bool:
+    before = charge_point.authorization_key
+    charge_point.refresh_from_db(fields=["authorization_key"])
+    return charge_point.authorization_key != before and authorization_key_check(
+        charge_point=charge_point, password=password
+    )
+
+
+def _took_pending_key(*, charge_point: ChargePoint, password: str) -> bool:
+    """Whether `password` is the new key of a ChangeConfiguration AuthorizationKey still pending
+    here; if so the charger took it, and it becomes the charge point's key.
+
+    A charger that answers Accepted closes its connection and reconnects with the new key at
+    once (whitepaper §3.1; OCTT TC_073 step 3). Its answer travels on the old connection's
+    route and may still be on its way when this handshake is decided, or lose against the new
+    connection's `connect`, which ends the old connection's calls `offline`: without this the
+    charger would be refused with the key we gave it, and the key never stored.
+    """
+    from .selectors import authorization_key_changes_pending
+
+    for change in authorization_key_changes_pending(charge_point=charge_point):
+        new_key = str(change.payload.get("value", ""))
+        if new_key and secrets.compare_digest(_canonical(new_key), _canonical(password)):
+            authorization_key_set(charge_point=charge_point, key=new_key)
+            logger.info("%s: connected with the key being set (%s)", charge_point.id, change)
+            return True
+    return False
 
 
 def _refused(charge_point: ChargePoint, why: str, remote: str, gateway_id: str) -> Admission:

@@ -431,7 +431,8 @@ def change_authorization_key(
 
     Raises InvalidCommand for an unusable key, KeyNotChanged for any other answer (the old key
     stays valid), and ChargePointOffline, CallTimeout or CallError as `call` does. After a
-    timeout the charger's key is unknown: it keeps the old hash here.
+    timeout the charger's key is unknown: it keeps the old hash here. A charger that connected
+    again with the new key before its answer was processed has changed it: the key is returned.
     """
     from . import admission
 
@@ -440,13 +441,25 @@ def change_authorization_key(
         admission.authorization_key_validate(key)
     except admission.InvalidAuthorizationKey as error:
         raise InvalidCommand(str(error), code="PropertyConstraintViolation") from None
-    answer = call(
-        charge_point_id,
-        "ChangeConfiguration",
-        {"key": admission.AUTHORIZATION_KEY, "value": key},
-        wait=wait,
-        requested_by=requested_by,
-    )
+    try:
+        answer = call(
+            charge_point_id,
+            "ChangeConfiguration",
+            {"key": admission.AUTHORIZATION_KEY, "value": key},
+            wait=wait,
+            requested_by=requested_by,
+        )
+    except ChargePointOffline as offline:
+        # A charger that took the key reconnects with it at once; that connection may end this
+        # call `offline` before its answer is processed, and the handshake stored the key
+        # (charging.admission): the key changed all the same.
+        if offline.call is not None and offline.call.message_id is not None:
+            point = selectors.charge_point_get(charge_point_id=charge_point_id)
+            if point is not None and admission.authorization_key_check(
+                charge_point=point, password=key
+            ):
+                return key
+        raise
     status = str(answer.get("status", ""))
     if status != "Accepted":
         raise KeyNotChanged(

@@ -175,7 +175,8 @@ def _handle(envelope: dict[str, Any], closes: list[tuple[str, wire.CloseRequest]
 
 def _handle_handshake(envelope: wire.Inbound) -> wire.Reply:
     """May this websocket open? Decided afresh on redelivery (no lock, nothing replayed): it
-    changes nothing but a refusal's event row. The password is never logged or stored."""
+    changes nothing but a refusal's event row, or the charge point's key when the charger
+    presents the one we are setting (admission). The password is never logged or stored."""
     admission_ = admission.handshake_admit(
         charge_point_id=envelope["cp"],
         username=envelope.get("username"),

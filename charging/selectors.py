@@ -177,6 +177,21 @@ def outbound_call_list_pending(
     return calls.order_by("id")
 
 
+def authorization_key_changes_pending(*, charge_point: ChargePoint) -> QuerySet[OutboundCall]:
+    """The ChangeConfiguration AuthorizationKey calls handed over for sending (their CALL frame
+    recorded) and not answered yet: their payload still holds the new key (it is redacted when
+    they end). Newest first."""
+    return (
+        outbound_call_list_pending(charge_point=charge_point)
+        .filter(
+            action="ChangeConfiguration",
+            payload__key__iexact="AuthorizationKey",
+            message__isnull=False,
+        )
+        .order_by("-id")
+    )
+
+
 def outbound_call_list_for_message(*, message: Message) -> QuerySet[OutboundCall]:
     """The calls the handling of one inbound frame requested, in the order requested."""
     return (

@@ -11,7 +11,7 @@ import pytest
 
 # The real gateway + worker (`stack`) and the flushed database (`e2e_db`), registered once here
 # for tests/e2e and tests/browser alike (see tests/e2e/fixtures.py for why not twice).
-from tests.e2e.fixtures import e2e_db, stack  # noqa: F401
+from tests.e2e.fixtures import authorizing_gateway, e2e_db, stack  # noqa: F401
 
 
 def _own_vhost() -> str | None:

@@ -43,6 +43,7 @@ def charge_point_connected(
     if charge_point.last_connect_at is not None and at < charge_point.last_connect_at:
         logger.info("%s: ignoring stale connect %s", charge_point.id, connection_id)
         return event
+    previous = (charge_point.connection_id, charge_point.gateway_id)
     charge_point.connected = True
     charge_point.connection_id = event.connection_id
     charge_point.gateway_id = event.gateway_id
@@ -52,12 +53,18 @@ def charge_point_connected(
         update_fields=["connected", "connection_id", "gateway_id", "reply_to", "last_connect_at"]
     )
     # A CALL handed to an older connection can no longer be answered, even when that
-    # connection's gateway died without reporting its disconnect.
-    for call in (
-        OutboundCall.objects.filter(charge_point=charge_point, status=OutboundCallStatus.SENT)
-        .exclude(connection_id=event.connection_id)
-        .select_for_update()
-    ):
+    # connection's gateway died without reporting its disconnect. But the connection this one
+    # replaces on the same gateway is not lost: the gateway reports its close after the frames
+    # it read on it, so a charger that answered and reconnected at once (a Reset, OCTT TC_013)
+    # has its answer processed, and that close ends what is still pending there
+    # (charge_point_disconnected).
+    older = OutboundCall.objects.filter(
+        charge_point=charge_point, status=OutboundCallStatus.SENT
+    ).exclude(connection_id=event.connection_id)
+    previous_connection, previous_gateway = previous
+    if previous_connection and event.gateway_id and previous_gateway == event.gateway_id:
+        older = older.exclude(connection_id=previous_connection)
+    for call in older.select_for_update():
         outbound_call_complete(
             call=call,
             status=OutboundCallStatus.OFFLINE,

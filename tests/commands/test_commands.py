@@ -10,7 +10,7 @@ from django.db import close_old_connections, connection
 from django_celery_results.models import TaskResult
 
 import celery_app
-from charging import commands, coordination, outcomes, services
+from charging import admission, commands, coordination, outcomes, services
 from charging.models import OutboundCall
 from charging.protocol import envelope
 from tasks import transport
@@ -239,6 +239,37 @@ def test_call_raises_for_every_outcome_but_an_answer(outcome, error, monkeypatch
     assert raised.value.call.status == outcome["status"]
     if error is commands.CallError:
         assert (raised.value.code, raised.value.description) == ("NotSupported", "no")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reconnected_with", ["the new key", "the old key"])
+def test_a_key_change_ended_offline_by_the_charger_reconnecting(monkeypatch, reconnected_with):
+    # The charger answered Accepted and reconnected with the new key at once: that connection
+    # ended the call offline before its answer was processed (OCTT TC_073 step 3).
+    new_key = "fedcba9876543210fedc"
+    point = admission.authorization_key_set(
+        charge_point=make_charge_point("CP-1"), key="0123456789abcdef0123"
+    )
+
+    def reconnected(call, timeout):
+        services.outbound_call_start_send(call_id=call.pk)
+        password = new_key if reconnected_with == "the new key" else "0123456789abcdef0123"
+        assert admission.handshake_admit(
+            charge_point_id="CP-1", username="CP-1", password=password
+        ).accept
+        call.refresh_from_db()  # as `wait` does
+        return services.outbound_call_complete(call=call, status="offline")
+
+    monkeypatch.setattr(commands, "_wait", reconnected)
+    if reconnected_with == "the new key":
+        assert commands.change_authorization_key("CP-1", key=new_key) == new_key
+    else:
+        with pytest.raises(commands.ChargePointOffline):
+            commands.change_authorization_key("CP-1", key=new_key)
+    point.refresh_from_db()
+    assert admission.authorization_key_check(charge_point=point, password=new_key) is (
+        reconnected_with == "the new key"
+    )
 
 
 @pytest.mark.django_db

@@ -235,3 +235,45 @@ def test_a_reported_authorization_key_is_never_stored():
         ],
     )
     assert list(ConfigurationKey.objects.values_list("key", flat=True)) == ["HeartbeatInterval"]
+
+
+def _pending_rotation(new_key: str = "fedcba9876543210fedc") -> OutboundCall:
+    outbound = services.outbound_call_create(
+        charge_point=ChargePoint.objects.get(id="CP-1"),
+        action="ChangeConfiguration",
+        payload={"key": "AuthorizationKey", "value": new_key},
+    )
+    services.outbound_call_start_send(call_id=outbound.pk)
+    return outbound
+
+
+def test_a_charger_back_with_the_key_being_set_is_accepted_and_the_key_stored():
+    # It answered Accepted and reconnected at once (OCTT TC_073): its answer, on the old
+    # connection's route, has not been processed yet.
+    with_key()
+    outbound = _pending_rotation()
+    assert handshake(password="FEDCBA9876543210FEDC")[0] is True  # hex: any case
+    assert handshake(password=KEY)[0] is False  # the new key replaced the old one
+    handle_inbound(frame([3, outbound.unique_id, {"status": "Accepted"}]))
+    assert handshake(password="fedcba9876543210fedc")[0] is True
+    assert (
+        not ConnectionEvent.objects.filter(kind="refused")
+        .exclude(reason="wrong authorization key")
+        .exists()
+    )
+
+
+def test_only_the_key_of_a_change_still_pending_is_taken():
+    with_key()
+    _rotation({"status": "Rejected"}, new_key="1111111111111111aaaa")
+    _pending_rotation("2222222222222222bbbb")
+    services.outbound_call_create(  # not handed over for sending: the charger cannot know it
+        charge_point=ChargePoint.objects.get(id="CP-1"),
+        action="ChangeConfiguration",
+        payload={"key": "AuthorizationKey", "value": "4444444444444444dddd"},
+    )
+    assert handshake(password="4444444444444444dddd")[0] is False
+    assert handshake(password="1111111111111111aaaa")[0] is False  # ended: redacted, refused
+    assert handshake(password="3333333333333333cccc")[0] is False
+    assert handshake(password=KEY)[0] is True  # nothing taken yet: the old key still works
+    assert handshake(password="2222222222222222bbbb")[0] is True

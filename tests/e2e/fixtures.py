@@ -1,5 +1,5 @@
 """Fixtures for a real gateway and real Celery workers (prefork, -c 2) on RabbitMQ and the
-PostgreSQL test database: `stack` and `e2e_db`.
+PostgreSQL test database: `stack`, `authorizing_gateway` and `e2e_db`.
 
 Imported by tests/conftest.py, so that tests/e2e and tests/browser share one `stack` per run: a
 fixture registered by two conftest files is two fixtures, and two stacks would start two workers
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,18 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Stac
         worker.stop()
 
 
+@pytest.fixture(scope="session")
+def authorizing_gateway(stack) -> Iterator[int]:
+    """A second gateway on the same broker and workers, checking handshakes (`--authorize`):
+    its port."""
+    gateway, port = start_gateway(
+        stack.tmp, stack.env, name="gateway-authorize", extra=["--authorize"]
+    )
+    gateway.wait_for_log("handshakes checked by the workers", timeout=10)
+    yield port
+    gateway.stop()
+
+
 @pytest.fixture
 def e2e_db(stack, transactional_db):
     """Tests read what the worker committed: a transactional database, flushed after each test.
@@ -82,11 +95,14 @@ def e2e_db(stack, transactional_db):
     processed after the test's sockets close): truncating under a busy worker deadlocks.
     """
     yield stack
-    wait_until(
-        lambda: _quiet(stack.port), timeout=30, what="the gateway to deliver its last events"
-    )
+    wait_for_quiet(stack.port)
 
 
-def _quiet(port: int) -> bool:
-    state = health(port)
-    return bool(state) and state["connections"] == 0 and state["draining"] == 0
+def wait_for_quiet(port: int, *, tls: ssl.SSLContext | None = None) -> None:
+    """Until the gateway on `port` holds no connection and has delivered every event."""
+
+    def quiet() -> bool:
+        state = health(port, tls=tls)
+        return bool(state) and state["connections"] == 0 and state["draining"] == 0
+
+    wait_until(quiet, timeout=30, what=f"the gateway on {port} to deliver its last events")

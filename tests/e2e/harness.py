@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import socket
+import ssl as ssl_module
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import websockets
+from django.db import connections
 from ocpp.charge_point import camel_to_snake_case
 from ocpp.messages import MessageType, unpack
 from ocpp.routing import on
@@ -27,6 +29,18 @@ from ocpp.v16 import ChargePoint, call_result
 ROOT = Path(__file__).resolve().parents[2]
 # tests/settings.py points AMQP_URL at this run's own virtual host.
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def in_thread(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run blocking Django code off the event loop (the charger runs on it); awaitable."""
+
+    def run() -> Any:
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    return asyncio.to_thread(run)
 
 
 def free_port() -> int:
@@ -121,8 +135,15 @@ def base_env(**overrides: str) -> dict[str, str]:
 
 
 def start_gateway(
-    tmp: Path, env: dict[str, str], *, name: str = "gateway", extra: list[str] | None = None
+    tmp: Path,
+    env: dict[str, str],
+    *,
+    name: str = "gateway",
+    extra: list[str] | None = None,
+    tls: ssl_module.SSLContext | None = None,
 ) -> tuple[Process, int]:
+    """A gateway on a free port, once its /health answers (over TLS with the client context
+    `tls`, for a gateway given --tls-cert)."""
     port = free_port()
     gateway = Process(
         name,
@@ -141,7 +162,7 @@ def start_gateway(
         env,
         tmp / f"{name}.log",
     ).start()
-    wait_until(lambda: health(port), timeout=30, what=f"{name} /health")
+    wait_until(lambda: health(port, tls=tls), timeout=30, what=f"{name} /health")
     return gateway, port
 
 
@@ -177,9 +198,10 @@ def start_worker(
     return worker
 
 
-def health(port: int) -> dict[str, Any] | None:
+def health(port: int, *, tls: ssl_module.SSLContext | None = None) -> dict[str, Any] | None:
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/health"
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
+        with urllib.request.urlopen(url, timeout=1, context=tls) as response:
             return json.loads(response.read())
     except OSError:
         return None
@@ -344,14 +366,17 @@ async def charger(
     path: str = "ocpp",
     subprotocol: bool = True,
     password: str | None = None,
+    ssl: ssl_module.SSLContext | None = None,
 ) -> AsyncIterator[SimulatedChargePoint]:
-    """A simulated charger; with `password`, HTTP Basic auth as `cp_id` (security profile 1)."""
+    """A simulated charger; with `password`, HTTP Basic auth as `cp_id` (security profile 1);
+    with `ssl`, over wss:// (profiles 2 and 3)."""
     ws = await websockets.connect(
-        f"ws://127.0.0.1:{port}/{path}/{cp_id}",
+        f"{'wss' if ssl else 'ws'}://127.0.0.1:{port}/{path}/{cp_id}",
         subprotocols=["ocpp1.6"] if subprotocol else None,
         ping_interval=None,
         open_timeout=10,
         additional_headers=basic_auth(cp_id, password) if password is not None else None,
+        ssl=ssl,
     )
     cp = SimulatedChargePoint(cp_id, ws, response_timeout=15)
     task = asyncio.create_task(cp.start())

@@ -8,30 +8,17 @@ import time
 from typing import Any
 
 import pytest
-from django.db import connections
 from django_celery_results.models import TaskResult
 from ocpp.v16 import call as ocpp_call
 
 from charging import commands
 from charging.models import ChargePoint, ConfigurationKey, Connector, OutboundCall
 
-from .harness import DEFAULT_ANSWERS, charger, wait_until
+from .harness import DEFAULT_ANSWERS, charger, in_thread, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("e2e_db")]
 
 WAIT = 20.0
-
-
-def in_thread(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run blocking Django code off the event loop (the charger runs on it)."""
-
-    def run() -> Any:
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            connections.close_all()
-
-    return asyncio.to_thread(run)
 
 
 def _connected(cp_id: str, value: bool = True) -> None:

@@ -16,7 +16,7 @@ from websockets.exceptions import InvalidStatus
 from charging import admission, commands
 from charging.models import ChargePoint, ConnectionEvent
 
-from .harness import basic_auth, charger, start_gateway, wait_until
+from .harness import basic_auth, charger, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("e2e_db", "real_hashers")]
 
@@ -31,17 +31,6 @@ def real_hashers(settings):
     from django.conf import global_settings
 
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-
-
-@pytest.fixture(scope="module")
-def authorizing_gateway(stack):
-    """A second gateway on the same broker and workers, checking handshakes."""
-    gateway, port = start_gateway(
-        stack.tmp, stack.env, name="gateway-authorize", extra=["--authorize"]
-    )
-    gateway.wait_for_log("handshakes checked by the workers", timeout=10)
-    yield port
-    gateway.stop()
 
 
 async def boot(cp):

@@ -111,6 +111,45 @@ def test_disconnect_of_the_current_connection_marks_its_pending_calls_offline():
     assert OutboundCall.objects.get(pk=other.pk).status == "queued"
 
 
+def _sent_on(point, connection_id: str, gateway_id: str) -> OutboundCall:
+    services.charge_point_connected(
+        charge_point=point, connection_id=connection_id, gateway_id=gateway_id
+    )
+    call = services.outbound_call_create(
+        charge_point=point, action="Reset", payload={"type": "Hard"}, connection_id=connection_id
+    )
+    OutboundCall.objects.filter(pk=call.pk).update(status="sent")
+    return call
+
+
+def test_a_reconnect_through_the_same_gateway_leaves_the_older_connections_calls_to_it():
+    # The charger answered the Reset and reconnected at once (OCTT TC_013): its answer, read
+    # on the old connection, comes after the new connection's connect.
+    point = make_charge_point(connection_id="")
+    reset = _sent_on(point, "c0", "gw-1")
+    services.charge_point_connected(charge_point=point, connection_id="c1", gateway_id="gw-1")
+    reset.refresh_from_db()
+    assert reset.status == "sent"
+    services.outbound_call_complete(call=reset, status="answered", response={"status": "Accepted"})
+    unanswered = _sent_on(point, "c1", "gw-1")
+    services.charge_point_connected(charge_point=point, connection_id="c2", gateway_id="gw-1")
+    services.charge_point_disconnected(charge_point=point, connection_id="c1", gateway_id="gw-1")
+    assert OutboundCall.objects.get(pk=reset.pk).status == "answered"
+    assert OutboundCall.objects.get(pk=unanswered.pk).status == "offline"  # at c1's close
+
+
+def test_a_reconnect_through_another_gateway_ends_the_older_connections_calls():
+    # That gateway may have died without reporting the old connection's close.
+    point = make_charge_point(connection_id="")
+    reset = _sent_on(point, "c0", "gw-dead")
+    services.charge_point_connected(charge_point=point, connection_id="c1", gateway_id="gw-2")
+    reset.refresh_from_db()
+    assert (reset.status, reset.error_description) == (
+        "offline",
+        "the charge point reconnected before answering",
+    )
+
+
 def test_connector_status_update_upserts_and_keeps_both_clocks():
     point = make_charge_point()
     services.connector_status_update(

@@ -1,0 +1,126 @@
+"""Fixtures of the OCTT central-system cases: the session's gateway + worker (`stack`, started
+once for every suite), a flushed database per case (`e2e_db`), the operator and the charge point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import ssl
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.e2e.fixtures import wait_for_quiet
+from tests.e2e.harness import start_gateway
+
+from .harness import VALID_ID_TAG, Operator, Station, station
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.conformance)
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True)
+def _flushed_database(e2e_db: Any) -> Any:
+    """Every case starts from the document's general pre-conditions (§1.3): nothing stored."""
+    return e2e_db
+
+
+@pytest.fixture
+def operator(_flushed_database: Any) -> Operator:
+    """A staff user with an API token, who knows the tool's valid idTag."""
+    user = get_user_model().objects.create_user("octt-operator", is_staff=True)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    op = Operator(client)
+    op.id_tag(VALID_ID_TAG, status="Accepted")
+    return op
+
+
+@pytest.fixture
+def cp_id(request: pytest.FixtureRequest) -> str:
+    """The charge point identity of this case: its test's name (`TC-061-...`)."""
+    name = request.node.name.removeprefix("test_").upper()
+    return re.sub(r"[^A-Z0-9]+", "-", name)[:48].strip("-")
+
+
+Case = Callable[[Station], Awaitable[Any]]
+
+
+@pytest.fixture
+def play(stack: Any, cp_id: str) -> Callable[..., Any]:
+    """Run a case: connect the charge point (to the stack's gateway unless `port`; `password`,
+    `ssl_context` as `station()`), bring it to the reusable state Booted (the general
+    pre-condition "Accepted by the Central System", unless `boot=False`), then `case(station)`."""
+
+    def run(case: Case, *, boot: bool = True, port: int | None = None, **connect: Any) -> Any:
+        async def main() -> Any:
+            async with station(port or stack.port, cp_id, **connect) as st:
+                if boot:
+                    await st.booted()
+                return await case(st)
+
+        try:
+            return asyncio.run(main())
+        finally:
+            if port is not None:  # e2e_db waits for the stack's gateway only, before the flush
+                wait_for_quiet(port, tls=connect.get("ssl_context"))
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    """A throw-away certificate authority: the gateway's server certificate and the charge
+    points' client certificates."""
+    return trustme.CA()
+
+
+def client_tls(ca: trustme.CA, *, certificate_for: str | None = None) -> ssl.SSLContext:
+    """A charge point's TLS: it trusts our CA; with `certificate_for`, it presents a client
+    certificate naming that charge point (security profile 3)."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    ca.configure_trust(context)
+    if certificate_for is not None:
+        ca.issue_cert(certificate_for, common_name=certificate_for).configure_cert(context)
+    return context
+
+
+@pytest.fixture(scope="session")
+def tls_gateway(stack: Any, ca: trustme.CA, tmp_path_factory: Any) -> Iterator[dict[str, int]]:
+    """Gateways serving wss:// with a certificate of `ca`: `profile_2` (TLS + HTTP Basic,
+    `--authorize`) and `profile_3` (a client certificate signed by `ca` required). Their ports."""
+    directory = tmp_path_factory.mktemp("tls")
+    cert, key, ca_file = directory / "cert.pem", directory / "key.pem", directory / "ca.pem"
+    issued = ca.issue_cert("127.0.0.1", "localhost")
+    for index, pem in enumerate(issued.cert_chain_pems):
+        pem.write_to_path(cert, append=index > 0)
+    issued.private_key_pem.write_to_path(key)
+    ca.cert_pem.write_to_path(ca_file)
+    tls = ["--tls-cert", str(cert), "--tls-key", str(key)]
+    flavours = {"profile_2": ["--authorize"], "profile_3": ["--tls-client-ca", str(ca_file)]}
+    started = {
+        name: start_gateway(
+            stack.tmp,
+            stack.env,
+            name=f"gateway-{name}",
+            extra=tls + extra,
+            tls=client_tls(ca, certificate_for="HEALTH"),
+        )
+        for name, extra in flavours.items()
+    }
+    yield {name: port for name, (_, port) in started.items()}
+    for gateway, _ in started.values():
+        gateway.stop()
