@@ -121,9 +121,15 @@ def base_env(**overrides: str) -> dict[str, str]:
 
 
 def start_gateway(
-    tmp: Path, env: dict[str, str], *, name: str = "gateway", extra: list[str] | None = None
+    tmp: Path,
+    env: dict[str, str],
+    *,
+    name: str = "gateway",
+    extra: list[str] | None = None,
+    port: int | None = None,
 ) -> tuple[Process, int]:
-    port = free_port()
+    """A gateway on `port` (default: a free one; the same again to restart one in place)."""
+    port = port or free_port()
     gateway = Process(
         name,
         [
