@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = scenario(
         "throughput",
         "raise the rate until p99 > 500 ms or errors; the highest sustained calls/s",
-        chargers=200,
+        chargers=100,
         duration=15,
     )
     t.add_argument("--start-rate", type=float, default=50)
@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     lat = scenario(
         "latency",
         "a fixed rate (default half the baseline's maximum): p50/p99",
-        chargers=200,
+        chargers=100,
         duration=60,
     )
     lat.add_argument(
@@ -138,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
             default=hb,
             help="seconds between a charger's Heartbeats",
         )
+        if name == "idle":
+            p.add_argument(
+                "--boot",
+                action="store_true",
+                help="BootNotification and StatusNotifications first (default: Heartbeats only)",
+            )
         if name == "storm":
             p.add_argument(
                 "--storm-timeout",

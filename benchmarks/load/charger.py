@@ -9,6 +9,7 @@ import contextlib
 import json
 import random
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,7 @@ class SimCharger:
         interval: float,
         call_timeout: float = 30.0,
         reconnect: bool = True,
+        boot: bool = True,
         backoff: tuple[float, float] = (0.5, 5.0),
         rng: random.Random | None = None,
     ) -> None:
@@ -65,6 +67,7 @@ class SimCharger:
         self.interval = interval  # seconds between our CALLs
         self.call_timeout = call_timeout
         self.reconnect = reconnect
+        self.boot = boot  # False: no BootNotification/StatusNotification, straight to the mix
         self.backoff = backoff
         self.rng = rng or random.Random()
         # Unique ids unique for the charger's life, across reconnects: the server keys
@@ -190,6 +193,15 @@ class SimCharger:
     # -- the traffic --------------------------------------------------------------------------
 
     async def _session(self) -> None:
+        if self.boot:
+            await self._boot()
+        else:
+            self.shared.ready += 1
+        if not self.shared.stop.is_set():
+            await self.shared.go.wait()
+            await self._traffic()
+
+    async def _boot(self) -> None:
         boot = self.shared.boot_stats
         while True:
             answer = await self.call("BootNotification", payloads.boot_notification(), boot)
@@ -209,8 +221,6 @@ class SimCharger:
             status = payloads.status_notification(connector, "Available")
             await self.call("StatusNotification", status, boot)
         self.shared.ready += 1
-        await self.shared.go.wait()
-        await self._traffic()
 
     async def _pace(self, due: float) -> float:
         """Wait until `due` (monotonic) or stop; the next due time. A charger that fell
@@ -230,7 +240,7 @@ class SimCharger:
         stats = self.shared.stats
         # A random phase, so that the chargers' calls spread over the interval.
         due = time.monotonic() + self.rng.uniform(0, self.interval)
-        steps = self.mix.cycle()
+        steps = self._cycle_from_random_step()
         while True:
             due = await self._pace(due)
             if self.shared.stop.is_set():
@@ -244,6 +254,17 @@ class SimCharger:
                 steps = self.mix.cycle()
                 step = next(steps)
             await self._step(step, stats)
+
+    def _cycle_from_random_step(self) -> Iterator[str]:
+        """The first cycle, from a random step: so that a short window at a low rate sees the
+        whole mix, not only the first steps of every charger's session. A charger that starts
+        inside a session starts its transaction first."""
+        steps = list(self.mix.cycle())
+        first = self.rng.randrange(len(steps))
+        rest = steps[first:]
+        if self.mix.sessions and "StartTransaction" not in rest and "StopTransaction" in rest:
+            rest.insert(0, "StartTransaction")
+        return iter(rest)
 
     async def _start(self, id_tag: str, stats: CallStats) -> None:
         answer = await self.call(

@@ -45,6 +45,7 @@ class LoadSpec:
     boot_timeout: float = 120.0  # the boot phase gives up after this long
     id_prefix: str = "LOAD"
     reconnect: bool = True
+    boot: bool = True  # False: chargers send no BootNotification/StatusNotification
     seed: int = 1
 
     def per_charger_interval(self) -> float:
@@ -99,6 +100,7 @@ async def _client(spec: LoadSpec, index: int, control: Any, counters: Any, resul
             interval=spec.per_charger_interval(),
             call_timeout=spec.call_timeout,
             reconnect=spec.reconnect,
+            boot=spec.boot,
             rng=random.Random(rng.getrandbits(64)),
         )
         for n in numbers

@@ -114,6 +114,7 @@ def _heartbeating(
         mix="heartbeat",
         rate=args.chargers / args.heartbeat_interval,
         id_prefix=prefix,
+        boot=getattr(args, "boot", True),
     )
     load = LoadRun(spec, progress=not args.quiet).start()
     began = time.monotonic()
