@@ -57,6 +57,7 @@ class SimCharger:
         call_timeout: float = 30.0,
         reconnect: bool = True,
         boot: bool = True,
+        boot_on_reconnect: bool = False,
         backoff: tuple[float, float] = (0.5, 5.0),
         rng: random.Random | None = None,
     ) -> None:
@@ -68,6 +69,8 @@ class SimCharger:
         self.call_timeout = call_timeout
         self.reconnect = reconnect
         self.boot = boot  # False: no BootNotification/StatusNotification, straight to the mix
+        self.boot_on_reconnect = boot_on_reconnect  # with boot False: boot after a reconnect
+        self.connections = 0
         self.backoff = backoff
         self.rng = rng or random.Random()
         # Unique ids unique for the charger's life, across reconnects: the server keys
@@ -84,6 +87,7 @@ class SimCharger:
         # Set by an accepted RemoteStartTransaction (start now, not at the next due time) and
         # at the end of the run.
         self.wake = asyncio.Event()
+        self._closed = False
 
     # -- the connection ---------------------------------------------------------------------
 
@@ -100,6 +104,10 @@ class SimCharger:
                     max_queue=16,
                 ) as ws:
                     self._ws = ws
+                    self._closed = False
+                    if not self.shared.stop.is_set():
+                        self.wake.clear()
+                    self.connections += 1
                     self.shared.connected += 1
                     reader = asyncio.create_task(self._read(ws))
                     try:
@@ -140,6 +148,10 @@ class SimCharger:
         except ConnectionClosed:
             pass
         finally:
+            # Noticed at once, as a real charger notices its socket closing: not at the next
+            # CALL, which may be minutes away.
+            self._closed = True
+            self.wake.set()
             if self._pending is not None and not self._pending[1].done():
                 self._pending[1].set_exception(Disconnected())
 
@@ -193,7 +205,7 @@ class SimCharger:
     # -- the traffic --------------------------------------------------------------------------
 
     async def _session(self) -> None:
-        if self.boot:
+        if self.boot or (self.boot_on_reconnect and self.connections > 1):
             await self._boot()
         else:
             self.shared.ready += 1
@@ -229,6 +241,8 @@ class SimCharger:
         if delay > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), delay)
+            if self._closed:
+                raise Disconnected()
             if self.wake.is_set() and not self.shared.stop.is_set():
                 self.wake.clear()
                 due = time.monotonic()

@@ -46,6 +46,7 @@ class LoadSpec:
     id_prefix: str = "LOAD"
     reconnect: bool = True
     boot: bool = True  # False: chargers send no BootNotification/StatusNotification
+    boot_on_reconnect: bool = False  # with boot False: they do after a reconnect
     seed: int = 1
 
     def per_charger_interval(self) -> float:
@@ -101,6 +102,7 @@ async def _client(spec: LoadSpec, index: int, control: Any, counters: Any, resul
             call_timeout=spec.call_timeout,
             reconnect=spec.reconnect,
             boot=spec.boot,
+            boot_on_reconnect=spec.boot_on_reconnect,
             rng=random.Random(rng.getrandbits(64)),
         )
         for n in numbers

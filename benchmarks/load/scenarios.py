@@ -104,7 +104,7 @@ def compare(
 
 
 def _heartbeating(
-    args: argparse.Namespace, system: System, prefix: str
+    args: argparse.Namespace, system: System, prefix: str, **changes: Any
 ) -> tuple[LoadRun, bool, float]:
     """`args.chargers` chargers that only heartbeat, started and booted: the run (still going:
     the caller goes on and stops it), whether all booted in time, and the seconds it took."""
@@ -116,6 +116,7 @@ def _heartbeating(
         id_prefix=prefix,
         boot=getattr(args, "boot", True),
     )
+    spec = replace(spec, **changes)
     load = LoadRun(spec, progress=not args.quiet).start()
     began = time.monotonic()
     try:
@@ -318,10 +319,15 @@ def storm(args: argparse.Namespace) -> None:
     results: dict[str, dict[str, Any]] = {}
     with systems(args) as each:
         for system in each:
-            load, booted, _ = _heartbeating(args, system, "S")
+            # Connected without booting, then the backlog drained, so that what is timed is
+            # the storm only; after the restart every charger boots (and sends its
+            # StatusNotifications) on its new connection.
+            load, booted, _ = _heartbeating(args, system, "S", boot=False, boot_on_reconnect=True)
             try:
+                _wait_drained(system, args.boot_timeout)
                 load.go()
                 first = load.counter(BOOTED)
+                connected = load.counter(CONNECTED)
                 killed_at = time.time()
                 system.kill_server(signal.SIGKILL)
                 system.restart_server()
@@ -339,8 +345,8 @@ def storm(args: argparse.Namespace) -> None:
             again = [t for t in result.boot_times if t > killed_at]
             summary = result.summary()
             summary.update(
-                booted_before=first,
-                all_booted_before=booted,
+                connected_before=connected,
+                all_connected_before=booted,
                 rebooted=len(again),
                 drained=drained,
                 restart_seconds=restarted_at - killed_at,
@@ -348,11 +354,12 @@ def storm(args: argparse.Namespace) -> None:
                 if len(again) >= args.chargers
                 else math.nan,
                 p50_reboot_seconds=percentile([t - killed_at for t in again], 0.5),
+                reboots_per_second=len(again) / max(again[-1] - killed_at, 1e-9) if again else 0.0,
             )
             results[system.name] = summary
             print(run_report(system.name, summary))
             print(
-                f"{system.name}: killed with {first} booted; server back after "
+                f"{system.name}: killed with {connected} connected; server back after "
                 f"{summary['restart_seconds']:.1f} s; {len(again)} re-booted; all within "
                 f"{summary['drain_seconds']:.1f} s"
             )
@@ -366,6 +373,7 @@ def storm(args: argparse.Namespace) -> None:
                 ("p50 seconds to re-boot", "p50_reboot_seconds", "{:.1f}"),
                 ("seconds until the server listened", "restart_seconds", "{:.1f}"),
                 ("re-booted", "rebooted", "{:.0f}"),
+                ("re-boots per second", "reboots_per_second", "{:.0f}"),
             ],
         )
     )
@@ -479,6 +487,12 @@ def commands(args: argparse.Namespace) -> None:
         )
     )
     _save(args, "commands", {"systems": results})
+
+
+def _wait_drained(system: System, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while system.backlog() and time.monotonic() < deadline:
+        time.sleep(1)
 
 
 def _wait_presence(system: System, args: argparse.Namespace) -> None:

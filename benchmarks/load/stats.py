@@ -91,6 +91,8 @@ class ActionStats:
         lat = self.latencies
         return {
             **self.counts(),
+            # Sent but neither answered nor given up when the run ended.
+            "unfinished": self.sent - self.answered - self.callerrors - self.timeouts - self.lost,
             "throughput": self.answered / seconds if seconds > 0 else 0.0,
             "p50_ms": percentile(lat, 0.50),
             "p95_ms": percentile(lat, 0.95),

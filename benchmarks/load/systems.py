@@ -50,6 +50,21 @@ def rabbitmq_vhost() -> Iterator[str]:
         subprocess.run([*ctl, "delete_vhost", vhost], capture_output=True)
 
 
+def queue_depth(amqp_url: str, queue: str = "cp.*") -> int:
+    """Messages in `queue` not yet acknowledged (ready + unacked), by `rabbitmqctl`."""
+    vhost = amqp_url.rsplit("/", 1)[1]
+    listed = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages", "--no-table-headers"],
+        capture_output=True,
+        text=True,
+    )
+    for line in listed.stdout.splitlines():
+        name, _, messages = line.rpartition("\t")
+        if name == queue and messages.strip().isdigit():
+            return int(messages)
+    return 0
+
+
 def recreate_database(name: str = DB) -> str:
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -72,6 +87,10 @@ class System:
 
     def watch(self) -> dict[str, int]:
         raise NotImplementedError
+
+    def backlog(self) -> int:
+        """Events received but not handled yet."""
+        return 0
 
     def kill_server(self, sig: int = signal.SIGKILL) -> None:
         """Kill the process that holds the websockets (the storm scenario)."""
@@ -153,6 +172,9 @@ class FullStack(System):
         )
         self.procs["web"], web_port = start_web(self.tmp, self.env)
         self.api_url = f"http://127.0.0.1:{web_port}/"
+
+    def backlog(self) -> int:
+        return queue_depth(self.amqp_url)
 
     def connected_count(self) -> int:
         """Charge points the workers have recorded as connected."""
