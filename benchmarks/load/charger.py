@@ -23,9 +23,6 @@ from tests.e2e.harness import DEFAULT_ANSWERS
 
 CALL, CALLRESULT, CALLERROR_TYPE = 2, 3, 4
 
-# What the charger answers to the server's other CALLs: an accepting charger.
-SERVER_CALL_ANSWERS = DEFAULT_ANSWERS
-
 
 @dataclass
 class Shared:
@@ -42,7 +39,7 @@ class Shared:
 
 
 class Disconnected(Exception):
-    """The socket closed while a CALL was outstanding."""
+    """The socket closed: reconnect."""
 
 
 class SimCharger:
@@ -83,7 +80,6 @@ class SimCharger:
         self.transaction_id: int | None = None
         self.id_tag = f"TAG-{cp_id}"[:20]
         self.remote_start: str | None = None  # idTag of an accepted RemoteStartTransaction
-        self.boots = 0
         # Set by an accepted RemoteStartTransaction (start now, not at the next due time) and
         # at the end of the run.
         self.wake = asyncio.Event()
@@ -166,8 +162,8 @@ class SimCharger:
                 answer: list[Any] = [CALLRESULT, unique_id, {"status": "Accepted"}]
             else:
                 answer = [CALLRESULT, unique_id, {"status": "Rejected"}]
-        elif action in SERVER_CALL_ANSWERS:
-            answer = [CALLRESULT, unique_id, SERVER_CALL_ANSWERS[action]]
+        elif action in DEFAULT_ANSWERS:  # the other CALLs: as an accepting charger
+            answer = [CALLRESULT, unique_id, DEFAULT_ANSWERS[action]]
         else:
             answer = [CALLERROR_TYPE, unique_id, "NotImplemented", f"{action} not simulated", {}]
         with contextlib.suppress(ConnectionClosed):
@@ -225,7 +221,6 @@ class SimCharger:
                 await asyncio.wait_for(self.shared.stop.wait(), min(wait, 5))
             if self.shared.stop.is_set():
                 return
-        self.boots += 1
         self.shared.boot_times.append(time.time())
         # A transaction that was open when the connection dropped is not resumed: end it.
         self.transaction_id = None
