@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         chargers=100,
         duration=15,
     )
-    t.add_argument("--start-rate", type=float, default=50)
+    t.add_argument("--start-rate", type=float, default=10)
     t.add_argument("--step-factor", type=float, default=1.5)
     t.add_argument("--max-rate", type=float, default=5000)
     t.add_argument("--step-duration", type=float, default=15, help="seconds per rate step")
@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         "latency",
         "a fixed rate (default half the baseline's maximum): p50/p99",
         chargers=100,
-        duration=60,
+        duration=45,
     )
     lat.add_argument(
         "--throughput-json",
