@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from benchmarks.load import __doc__ as DOC
+from benchmarks.load.generator import raise_open_file_limit
 from benchmarks.load.scenarios import SCENARIOS
 
 
@@ -160,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    # Before anything starts: the servers under test inherit the limit (10,000 sockets).
+    raise_open_file_limit()
     args.func(args)
 
 
