@@ -109,7 +109,16 @@ class FullStack(System):
 
     name = "ours"
 
-    def __init__(self, tmp: Path, amqp_url: str, *, concurrency: int = 2, web: bool = False):
+    def __init__(
+        self,
+        tmp: Path,
+        amqp_url: str,
+        *,
+        concurrency: int = 2,
+        web: bool = False,
+        database: str = DB,
+    ) -> None:
+        self.database = database
         self.tmp = tmp
         self.amqp_url = amqp_url
         self.concurrency = concurrency
@@ -120,7 +129,7 @@ class FullStack(System):
 
     def __enter__(self) -> FullStack:
         self.env = base_env(
-            DATABASE_URL=recreate_database(),
+            DATABASE_URL=recreate_database(self.database),
             AMQP_URL=self.amqp_url,
             REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
             LOG_LEVEL="WARNING",
@@ -145,7 +154,7 @@ class FullStack(System):
     def __exit__(self, *exc: object) -> None:
         for proc in reversed(self.procs.values()):
             proc.stop()
-        drop_database()
+        drop_database(self.database)
 
     def _start_worker(self) -> None:
         # As the other benchmarks and the e2e tests run it: prefork, `-l info`.

@@ -8,7 +8,7 @@ import time
 
 from benchmarks.load.generator import LoadRun, LoadSpec
 from benchmarks.load.report import write_json
-from benchmarks.load.systems import Baseline
+from benchmarks.load.systems import Baseline, FullStack, rabbitmq_vhost
 
 FIELDS = {"sent", "answered", "callerrors", "timeouts", "lost", "throughput"} | {
     f"{p}_ms" for p in ("p50", "p95", "p99", "max")
@@ -52,3 +52,18 @@ def test_chargers_accept_remote_start_through_the_baseline_api(tmp_path):
     assert response.status == 200 and answer["response"] == {"status": "Accepted"}
     assert result.remote_starts == 1
     assert result.stats.action("StartTransaction").answered == 1
+
+
+def test_generator_against_the_full_stack(tmp_path):
+    """Gateway, prefork worker, PostgreSQL and a virtual host of its own: every call answered."""
+    with (
+        rabbitmq_vhost() as amqp_url,
+        FullStack(tmp_path, amqp_url, database="levity_loadbench_smoke") as stack,
+    ):
+        spec = LoadSpec(url=stack.url, chargers=5, rate=5, duration=3, id_prefix="SMOKE")
+        summary = LoadRun(spec, progress=False).run(stack.watch()).summary()
+    total = summary["calls"]["total"]
+    assert summary["booted"] == 5
+    assert total["answered"] > 0
+    assert total["callerrors"] == total["timeouts"] == total["lost"] == 0
+    assert set(summary["processes"]) == {"gateway", "workers"}
