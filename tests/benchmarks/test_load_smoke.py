@@ -5,24 +5,32 @@ from __future__ import annotations
 import http.client
 import json
 import time
+from typing import Any
 
 from benchmarks.load.generator import LoadRun, LoadSpec
 from benchmarks.load.report import write_json
-from benchmarks.load.systems import Baseline, FullStack, rabbitmq_vhost
+from benchmarks.load.systems import Baseline, FullStack, System, rabbitmq_vhost
 
 FIELDS = {"sent", "answered", "callerrors", "timeouts", "lost", "throughput"} | {
     f"{p}_ms" for p in ("p50", "p95", "p99", "max")
 }
 
 
-def test_generator_against_the_baseline(tmp_path):
-    with Baseline(tmp_path) as baseline:
-        spec = LoadSpec(url=baseline.url, chargers=10, rate=40, duration=3, id_prefix="SMOKE")
-        summary = LoadRun(spec, progress=False).run(baseline.watch()).summary()
+def clean_run(system: System, *, chargers: int, rate: float) -> dict[str, Any]:
+    """3 s of the default mix against `system`; every charger booted, every call answered."""
+    spec = LoadSpec(url=system.url, chargers=chargers, rate=rate, duration=3, id_prefix="SMOKE")
+    summary = LoadRun(spec, progress=False).run(system.watch()).summary()
     total = summary["calls"]["total"]
-    assert summary["booted"] == 10
+    assert summary["booted"] == chargers
     assert total["answered"] > 0
     assert total["callerrors"] == total["timeouts"] == total["lost"] == 0
+    return summary
+
+
+def test_generator_against_the_baseline(tmp_path):
+    with Baseline(tmp_path) as baseline:
+        summary = clean_run(baseline, chargers=10, rate=40)
+    total = summary["calls"]["total"]
     assert set(total) >= FIELDS
     assert {"Authorize", "StartTransaction", "total"} <= set(summary["calls"])
     assert summary["boot_calls"]["BootNotification"]["answered"] == 10
@@ -60,10 +68,5 @@ def test_generator_against_the_full_stack(tmp_path):
         rabbitmq_vhost() as amqp_url,
         FullStack(tmp_path, amqp_url, database="levity_loadbench_smoke") as stack,
     ):
-        spec = LoadSpec(url=stack.url, chargers=5, rate=5, duration=3, id_prefix="SMOKE")
-        summary = LoadRun(spec, progress=False).run(stack.watch()).summary()
-    total = summary["calls"]["total"]
-    assert summary["booted"] == 5
-    assert total["answered"] > 0
-    assert total["callerrors"] == total["timeouts"] == total["lost"] == 0
+        summary = clean_run(stack, chargers=5, rate=5)
     assert set(summary["processes"]) == {"gateway", "workers"}
