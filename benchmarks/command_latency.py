@@ -226,9 +226,8 @@ def bench_python(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> No
     )
 
 
-def bench_api(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> None:
-    env = {**env, "LOG_LEVEL": "WARNING"}
-    token = api_token(env)
+def start_web(tmp: Path, env: dict[str, str]) -> tuple[Process, int]:
+    """gunicorn as `levity up` runs it (`--workers 2 --threads 8`) on a free port, listening."""
     web_port = free_port()
     web = Process(
         "web",
@@ -249,10 +248,21 @@ def bench_api(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> None:
         env,
         tmp / "web.log",
     ).start()
+    try:
+        wait_until(lambda: listening(web_port), timeout=30, what="gunicorn")
+    except BaseException:
+        web.stop()
+        raise
+    return web, web_port
+
+
+def bench_api(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> None:
+    env = {**env, "LOG_LEVEL": "WARNING"}
+    token = api_token(env)
+    web, web_port = start_web(tmp, env)
     worker = start_worker(tmp, env, concurrency=args.concurrency)
     gateway, port = start_gateway(tmp, env)
     try:
-        wait_until(lambda: listening(web_port), timeout=30, what="gunicorn")
         latencies, elapsed = over_api(port, web_port, token, args.calls)
     finally:
         web.stop()

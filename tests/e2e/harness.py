@@ -141,10 +141,12 @@ def start_gateway(
     name: str = "gateway",
     extra: list[str] | None = None,
     tls: ssl_module.SSLContext | None = None,
+    port: int | None = None,
 ) -> tuple[Process, int]:
-    """A gateway on a free port, once its /health answers (over TLS with the client context
-    `tls`, for a gateway given --tls-cert)."""
-    port = free_port()
+    """A gateway on `port` (default: a free one; the same again to restart one in place), once
+    its /health answers (over TLS with the client context `tls`, for a gateway given
+    --tls-cert)."""
+    port = port or free_port()
     gateway = Process(
         name,
         [
