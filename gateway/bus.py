@@ -116,6 +116,11 @@ class AmqpBus:
         self._exchange: AbstractExchange | None = None
         self._calls_exchange: AbstractExchange | None = None
         self._replies: AbstractQueue | None = None
+        # Bindings have a channel of their own: a channel runs one RPC at a time and its
+        # publishes wait for it (aiormq's channel lock), so a burst of connects must not hold
+        # up the events. The charge points bound, to bind again after a reconnection.
+        self._binding_channel: AbstractChannel | None = None
+        self._bound: set[str] = set()
         self._on_message: MessageHandler | None = None
 
     @property
@@ -158,6 +163,9 @@ class AmqpBus:
         self._replies = await self._channel.declare_queue(
             self._reply_to, exclusive=True, auto_delete=True
         )
+        self._binding_channel = await self._connection.channel(publisher_confirms=False)
+        # After a reconnection (the exclusive queue is declared again first, by its channel).
+        self._connection.reconnect_callbacks.add(self._bind_again)
         # no_ack: a reply is only useful to this process, and the queue dies with it.
         await self._replies.consume(self._handle, no_ack=True)
 
@@ -200,19 +208,38 @@ class AmqpBus:
         )
 
     async def bind(self, charge_point_id: str) -> None:
-        if self._replies is None or self._calls_exchange is None:
+        if self._binding_channel is None:
             raise RuntimeError("AmqpBus.bind() before start()")
-        # A robust queue records its bindings and restores them after a reconnection.
-        await self._replies.bind(
-            self._calls_exchange, routing_key=charge_point_id, timeout=self._publish_timeout
-        )
+        self._bound.add(charge_point_id)
+        await self._binding_rpc("queue_bind", charge_point_id)
 
     async def unbind(self, charge_point_id: str) -> None:
-        if self._replies is None or self._calls_exchange is None:
+        self._bound.discard(charge_point_id)
+        if self._binding_channel is None:
             return  # closed: the exclusive queue and its bindings are gone with the connection
-        await self._replies.unbind(
-            self._calls_exchange, routing_key=charge_point_id, timeout=self._publish_timeout
+        await self._binding_rpc("queue_unbind", charge_point_id)
+
+    async def _binding_rpc(self, method: str, charge_point_id: str) -> None:
+        assert self._binding_channel is not None
+        channel = await self._binding_channel.get_underlay_channel()
+        # Shielded and without a timeout: an RPC cancelled half-way makes aiormq close the
+        # channel (and RabbitMQ then the connection); a slow one only delays this charger.
+        await asyncio.shield(
+            getattr(channel, method)(
+                queue=self._reply_to,
+                exchange=self._calls_exchange_name,
+                routing_key=charge_point_id,
+            )
         )
+
+    async def _bind_again(self, *_: object) -> None:
+        for charge_point_id in sorted(self._bound):
+            try:
+                await self._binding_rpc("queue_bind", charge_point_id)
+            except Exception as error:  # noqa: BLE001 - the next reconnection tries again
+                log.warning("binding cp=%s again failed: %s", charge_point_id, error)
+                return
+        log.info("bound the %d charge points held here again", len(self._bound))
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:
         try:
@@ -233,7 +260,7 @@ class AmqpBus:
         if self._connection is None:
             return
         connection, self._connection = self._connection, None
-        self._exchange = self._calls_exchange = self._replies = None
+        self._exchange = self._calls_exchange = self._replies = self._binding_channel = None
         try:
             await connection.close()
         except Exception:

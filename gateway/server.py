@@ -236,9 +236,9 @@ class Gateway:
         try:
             async with self._binding(connection.charge_point_id):
                 await self.bus.bind(connection.charge_point_id)
-        except Exception:
+        except Exception as error:  # noqa: BLE001 - one line, not a traceback per charger
             # The charger is still served; its commands come back unroutable (`offline`).
-            log.exception("%s: binding for commands failed", connection)
+            log.warning("%s: binding for commands failed: %r", connection, error)
 
     async def _unbind(self, charge_point: str) -> None:
         if self._stopping:
@@ -248,8 +248,8 @@ class Gateway:
                 if charge_point in self.connections:
                     return  # a newer connection holds it (and has bound, or is binding)
                 await self.bus.unbind(charge_point)
-        except Exception:
-            log.exception("cp=%s unbinding commands failed", charge_point)
+        except Exception as error:  # noqa: BLE001 - one line, not a traceback per charger
+            log.warning("cp=%s unbinding commands failed: %r", charge_point, error)
 
     def _select_subprotocol(
         self, connection: ServerConnection, subprotocols: Sequence[Subprotocol]

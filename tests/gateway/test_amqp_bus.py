@@ -1,6 +1,7 @@
 """AmqpBus against the real RabbitMQ: Celery-compatible declarations, task messages, replies."""
 
 import asyncio
+import contextlib
 import json
 import uuid
 from typing import Any
@@ -259,3 +260,74 @@ def test_gateway_round_trip_over_rabbitmq() -> None:
             await delete_exchange(exchange_name)
 
     run(scenario())
+
+
+def test_a_burst_of_bindings_does_not_hold_up_publishing() -> None:
+    """500 charge points bound at once (a reconnect storm) while events are published: every
+    binding routes, and the events do not wait behind the bindings (they have a channel of
+    their own; an RPC cancelled by a timeout used to close the channel, and the connection)."""
+    exchange_name, cp = private_names()
+    ids = [f"{cp}-{n}" for n in range(500)]
+
+    async def scenario() -> None:
+        bus = AmqpBus(AMQP_URL, gateway_id=f"test-{cp}", exchange=exchange_name, queue=None)
+        await bus.start(lambda message: asyncio.sleep(0))
+        connection = await aio_pika.connect(AMQP_URL)
+        try:
+            async with connection:
+                channel = await connection.channel()
+                inbound = await channel.declare_queue(exclusive=True, auto_delete=True)
+                await inbound.bind(exchange_name, routing_key="cp.#")
+                binding = asyncio.gather(*(bus.bind(cp_id) for cp_id in ids))
+                await asyncio.sleep(0)  # the bindings are under way, queued on their channel
+                event = env.inbound("connect", cp=ids[0], conn="c", gateway="g", reply_to="r")
+                await bus.publish(event)
+                # Published (and confirmed) while bindings are still being made, not after.
+                assert not binding.done()
+                await binding
+                publisher = await connection.channel(publisher_confirms=True, on_return_raises=True)
+                calls = await publisher.declare_exchange(
+                    env.CALLS_EXCHANGE, aio_pika.ExchangeType.DIRECT, durable=True
+                )
+                for cp_id in (ids[0], ids[250], ids[-1]):
+                    request = env.call_request(cp_id, outbound_call("x"))
+                    await calls.publish(
+                        aio_pika.Message(json.dumps(request).encode()),
+                        routing_key=cp_id,
+                        mandatory=True,
+                    )  # raises PublishError if unroutable
+                for cp_id in ids:
+                    await bus.unbind(cp_id)
+                with pytest.raises(aio_pika.exceptions.PublishError):
+                    await calls.publish(aio_pika.Message(b"{}"), routing_key=ids[0], mandatory=True)
+        finally:
+            await bus.close()
+            await delete_exchange(exchange_name)
+
+    run(scenario(), timeout=60)
+
+
+def test_a_binding_cancelled_half_way_leaves_the_bus_working() -> None:
+    """A connection handler cancelled while its binding RPC is in flight (aiormq closes a
+    channel whose RPC is cancelled; RabbitMQ then closed the whole connection)."""
+    exchange_name, cp = private_names()
+
+    async def scenario() -> None:
+        bus = AmqpBus(AMQP_URL, gateway_id=f"test-{cp}", exchange=exchange_name, queue=None)
+        await bus.start(lambda message: asyncio.sleep(0))
+        try:
+            for n in range(20):
+                task = asyncio.create_task(bus.bind(f"{cp}-{n}"))
+                await asyncio.sleep(0.0005 * n)  # cancelled at various points of its RPC
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await bus.bind(f"{cp}-last")
+            event = env.inbound("connect", cp=cp, conn="c", gateway="g", reply_to="r")
+            with pytest.raises(aio_pika.exceptions.PublishError):
+                await bus.publish(event)  # unroutable on the private exchange: but answered
+        finally:
+            await bus.close()
+            await delete_exchange(exchange_name)
+
+    run(scenario(), timeout=30)
