@@ -100,14 +100,41 @@ def check_client_certificate(common_name: str | None, *, charge_point_id: str) -
         )
 
 
+# TLS 1.2 suites (OpenSSL names): the four the security whitepaper requires of a central
+# system (§2.3: TLS_ECDHE_ECDSA_WITH_AES_{128,256}_GCM_SHA{256,384}, TLS_RSA_WITH_AES_{128,256}_
+# GCM_SHA{256,384}), forward-secret ones first, plus ECDHE-RSA for RSA certificates. The ECDSA
+# ones need an ECDSA certificate, the RSA ones an RSA one: give both (`cert`, comma-separated).
+# TLS 1.3 suites are OpenSSL's own and not affected.
+TLS12_CIPHERS = ":".join(
+    [
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        "AES128-GCM-SHA256",
+        "AES256-GCM-SHA384",
+    ]
+)
+
+
 def server_ssl_context(
     *, cert: str, key: str | None = None, client_ca: str | None = None
 ) -> ssl.SSLContext:
-    """TLS for wss:// (security profile 2): TLS 1.2 or newer, as the whitepaper requires; with
-    `client_ca`, a client certificate signed by it is required (profile 3)."""
+    """TLS for wss:// (security profile 2): TLS 1.2 or newer with the whitepaper's cipher
+    suites; with `client_ca`, a client certificate signed by it is required (profile 3).
+
+    `cert` (and `key`, when the keys are in files of their own) may list several files,
+    comma-separated, one per key type: an RSA and an ECDSA certificate serve every required
+    suite."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(cert, key)
+    context.set_ciphers(TLS12_CIPHERS)
+    certs = [part.strip() for part in cert.split(",") if part.strip()]
+    keys = [part.strip() for part in key.split(",") if part.strip()] if key else []
+    if keys and len(keys) != len(certs):
+        raise ValueError("give one key file per certificate file (or none: keys in the certs)")
+    for index, chain in enumerate(certs):
+        context.load_cert_chain(chain, keys[index] if keys else None)
     if client_ca:
         context.verify_mode = ssl.CERT_REQUIRED
         context.load_verify_locations(cafile=client_ca)

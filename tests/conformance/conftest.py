@@ -103,13 +103,19 @@ def tls_gateway(stack: Any, ca: trustme.CA, tmp_path_factory: Any) -> Iterator[d
     """Gateways serving wss:// with a certificate of `ca`: `profile_2` (TLS + HTTP Basic,
     `--authorize`) and `profile_3` (a client certificate signed by `ca` required). Their ports."""
     directory = tmp_path_factory.mktemp("tls")
-    cert, key, ca_file = directory / "cert.pem", directory / "key.pem", directory / "ca.pem"
-    issued = ca.issue_cert("127.0.0.1", "localhost")
-    for index, pem in enumerate(issued.cert_chain_pems):
-        pem.write_to_path(cert, append=index > 0)
-    issued.private_key_pem.write_to_path(key)
+    ca_file = directory / "ca.pem"
     ca.cert_pem.write_to_path(ca_file)
-    tls = ["--tls-cert", str(cert), "--tls-key", str(key)]
+    # An RSA and an ECDSA certificate: the whitepaper's suites need both (TC_086, TC_087).
+    certs, keys = [], []
+    for key_type in (trustme.KeyType.RSA, trustme.KeyType.ECDSA):
+        cert, key = directory / f"{key_type.name}.pem", directory / f"{key_type.name}.key"
+        issued = ca.issue_cert("127.0.0.1", "localhost", key_type=key_type)
+        for index, pem in enumerate(issued.cert_chain_pems):
+            pem.write_to_path(cert, append=index > 0)
+        issued.private_key_pem.write_to_path(key)
+        certs.append(str(cert))
+        keys.append(str(key))
+    tls = ["--tls-cert", ",".join(certs), "--tls-key", ",".join(keys)]
     flavours = {"profile_2": ["--authorize"], "profile_3": ["--tls-client-ca", str(ca_file)]}
     started = {
         name: start_gateway(

@@ -40,10 +40,5 @@ def test_tc_086_tls_older_than_1_2_refused(tls_gateway, ca):
         tls11.wrap_socket(raw, server_hostname="127.0.0.1")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="failing: the gateway serves one certificate (ECDSA or RSA suites, not both) and "
-    "Python's default server ciphers leave out TLS_RSA_WITH_AES_*_GCM (docs/conformance.md)",
-)
 def test_tc_086_required_cipher_suites(tls_gateway, ca):
     assert tls12_suites_refused(tls_gateway["profile_2"], functools.partial(client_tls, ca)) == []

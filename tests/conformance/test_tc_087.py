@@ -31,11 +31,6 @@ def test_tc_087_tls_client_certificate(play, tls_gateway, ca, cp_id):
     play(case, boot=False, port=port, ssl_context=tls12)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="failing: the gateway serves one certificate (ECDSA or RSA suites, not both) and "
-    "Python's default server ciphers leave out TLS_RSA_WITH_AES_*_GCM (docs/conformance.md)",
-)
 def test_tc_087_required_cipher_suites(tls_gateway, ca):
     client = functools.partial(client_tls, ca, certificate_for="TC-087-CIPHERS")
     assert tls12_suites_refused(tls_gateway["profile_3"], client) == []
