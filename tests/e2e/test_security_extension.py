@@ -35,6 +35,8 @@ def test_security_event_and_certificate_signing(stack):
             signed = await cp.call(ocpp_call.SignCertificate(csr=csr_pem(cp_id)))
             assert signed.status == "Accepted"
             await asyncio.wait_for(cp.call_received.wait(), 15)
+            # Connected until its answer is recorded (closing first would end the call offline).
+            await in_thread(_answered, cp_id)
             return cp.received
 
     (received,) = asyncio.run(scenario())
@@ -45,11 +47,15 @@ def test_security_event_and_certificate_signing(stack):
     ca = x509.load_pem_x509_certificate(Path(stack.env["OCPP_CA_CERTIFICATE"]).read_bytes())
     assert issuer == ca
     leaf.verify_directly_issued_by(ca)
-    call = wait_until(
+    call = OutboundCall.objects.get(charge_point_id=cp_id, action="CertificateSigned")
+    assert (call.status, call.response) == ("answered", {"status": "Accepted"})
+
+
+def _answered(cp_id: str) -> None:
+    wait_until(
         lambda: OutboundCall.objects.filter(
             charge_point_id=cp_id, action="CertificateSigned", status="answered"
-        ).first(),
+        ).exists(),
         timeout=15,
         what="CertificateSigned answered",
     )
-    assert call.response == {"status": "Accepted"}
