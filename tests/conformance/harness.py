@@ -94,6 +94,45 @@ class Operator:
         assert outcome["response"] == expected
         return outcome["response"]
 
+    async def reserve(
+        self,
+        cp: Station,
+        *,
+        connector_id: int = CONNECTOR,
+        expiry: datetime,
+        id_tag: str = VALID_ID_TAG,
+        answer: str = "Accepted",
+        **fields: Any,
+    ) -> int:
+        """ReserveNow as an operator makes one (no reservationId: the Central System gives its
+        reservation's); the charge point checks what it got and answers `answer`. The
+        reservationId sent."""
+        cp.answer("ReserveNow", {"status": answer})
+        payload = {
+            "connectorId": connector_id,
+            "idTag": id_tag,
+            "expiryDate": ocpp_time(expiry),
+            **fields,
+        }
+        outcome = await self.call(cp.id, "ReserveNow", payload)
+        received = await cp.expect("ReserveNow")
+        sent = dict(received.payload)
+        reservation_id = sent.pop("reservationId")
+        assert isinstance(reservation_id, int)
+        assert sent == payload
+        assert outcome["response"] == {"status": answer}
+        return reservation_id
+
+    async def sync_local_list(self, cp: Station, *, full: bool, answer: str) -> dict[str, Any]:
+        """The operator's "sync local list": the SendLocalList.req the charge point got (it
+        answers `answer`) and what the API reported."""
+        cp.answer("SendLocalList", {"status": answer})
+        response = await self.post(f"/api/v1/charge-points/{cp.id}/local-list/", {"full": full})
+        assert response.status_code == 200, response.data
+        received = await cp.expect("SendLocalList")
+        assert response.data["response"] == {"status": answer}
+        return {"request": received.payload, "sync": response.data}
+
     def authorization_key(self, cp_id: str, **data: Any) -> Any:
         """POST /authorization-key/ (`key`, `rotate`): the charge point's HTTP Basic password."""
         return self._post(f"/api/v1/charge-points/{cp_id}/authorization-key/", data)
@@ -204,6 +243,7 @@ class Station:
         *,
         meter_start: int = 1000,
         timestamp: str | None = None,
+        reservation_id: int | None = None,
     ) -> Any:
         return await self.send(
             call.StartTransaction(
@@ -211,6 +251,7 @@ class Station:
                 id_tag=id_tag,
                 meter_start=meter_start,
                 timestamp=timestamp or ocpp_time(),
+                reservation_id=reservation_id,
             )
         )
 
@@ -279,22 +320,32 @@ class Station:
             assert automatic.payload == {"connectorId": connector_id, "idTag": AUTO_ID_TAG}
 
     async def start_charging(
-        self, connector_id: int = CONNECTOR, id_tag: str = VALID_ID_TAG
+        self,
+        connector_id: int = CONNECTOR,
+        id_tag: str = VALID_ID_TAG,
+        *,
+        reservation_id: int | None = None,
     ) -> int:
         """StartTransaction, Accepted, then StatusNotification Charging: the transactionId the
         Central System gave."""
-        start = await self.start(connector_id, id_tag)
+        start = await self.start(connector_id, id_tag, reservation_id=reservation_id)
         assert start.id_tag_info["status"] == "Accepted"
         assert isinstance(start.transaction_id, int)
         await self.status(connector_id, "Charging")
         return start.transaction_id
 
-    async def charging(self, connector_id: int = CONNECTOR, id_tag: str = VALID_ID_TAG) -> int:
+    async def charging(
+        self,
+        connector_id: int = CONNECTOR,
+        id_tag: str = VALID_ID_TAG,
+        *,
+        reservation_id: int | None = None,
+    ) -> int:
         """Reusable state Charging, after Authorized: Preparing, StartTransaction Accepted,
-        Charging. The transactionId the Central System gave."""
+        Charging (on a reservation: with its reservationId). The transactionId given."""
         await self.authorized(id_tag)
         await self.plug_in(connector_id)
-        return await self.start_charging(connector_id, id_tag)
+        return await self.start_charging(connector_id, id_tag, reservation_id=reservation_id)
 
     async def end_session(
         self,
