@@ -101,3 +101,34 @@ def sign_charge_point_csr(
         certificate.public_bytes(serialization.Encoding.PEM)
         + ca.certificate.public_bytes(serialization.Encoding.PEM)
     ).decode()
+
+
+_HASHES = {"SHA256": hashes.SHA256, "SHA384": hashes.SHA384, "SHA512": hashes.SHA512}
+
+
+def certificate_hash_data(certificate_pem: str, *, algorithm: str = "SHA256") -> dict[str, str]:
+    """The OCPP certificateHashData of a root certificate (as in OCSP's CertID, RFC 6960): the
+    hash of its issuer's DER name, of its issuer's public key (its own: a root is self-issued)
+    and its serial number in hex."""
+    certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
+    key = certificate.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        key_bytes = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        key_bytes = key.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+    else:
+        raise ValueError("only RSA and EC certificates are supported")
+
+    def digest(data: bytes) -> str:
+        hasher = hashes.Hash(_HASHES[algorithm]())
+        hasher.update(data)
+        return hasher.finalize().hex()
+
+    return {
+        "hashAlgorithm": algorithm,
+        "issuerNameHash": digest(certificate.issuer.public_bytes()),
+        "issuerKeyHash": digest(key_bytes),
+        "serialNumber": format(certificate.serial_number, "x"),
+    }

@@ -541,3 +541,45 @@ class ChargerJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.charge_point_id} ({self.status})"
+
+
+class InstalledCertificate(models.Model):
+    """A certificate a charge point holds (security extension), named by its OCPP
+    certificateHashData; `certificate` is the PEM when it was installed through us."""
+
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="installed_certificates"
+    )
+    certificate_type = models.CharField(max_length=40)  # CertificateUseEnumType
+    hash_algorithm = models.CharField(max_length=8)
+    issuer_name_hash = models.CharField(max_length=128)
+    issuer_key_hash = models.CharField(max_length=128)
+    serial_number = models.CharField(max_length=40)
+    certificate = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["charge_point_id", "certificate_type", "serial_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "charge_point",
+                    "hash_algorithm",
+                    "issuer_name_hash",
+                    "issuer_key_hash",
+                    "serial_number",
+                ],
+                name="charging_installedcertificate_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certificate_type} {self.serial_number} on {self.charge_point_id}"
+
+    def hash_data(self) -> dict[str, str]:
+        return {
+            "hashAlgorithm": self.hash_algorithm,
+            "issuerNameHash": self.issuer_name_hash,
+            "issuerKeyHash": self.issuer_key_hash,
+            "serialNumber": self.serial_number,
+        }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.safestring import SafeString
 
-from ..models import SecurityEvent
+from ..models import InstalledCertificate, SecurityEvent
 from .base import ReadOnlyAdmin, _badge
 
 CRITICAL_COLOUR = "#ba2121"
@@ -25,3 +25,14 @@ class SecurityEventAdmin(ReadOnlyAdmin):
         if event.critical:
             return _badge(event.type, CRITICAL_COLOUR, "critical security event")
         return _badge(event.type, OTHER_COLOUR)
+
+
+@admin.register(InstalledCertificate)
+class InstalledCertificateAdmin(ReadOnlyAdmin):
+    """What the charge points hold, as their last GetInstalledCertificateIds and our accepted
+    InstallCertificate / DeleteCertificate calls said."""
+
+    list_display = ("charge_point", "certificate_type", "serial_number", "updated_at")
+    list_filter = ("certificate_type",)
+    search_fields = ("=charge_point__id", "serial_number")
+    readonly_fields = tuple(field.name for field in InstalledCertificate._meta.fields)

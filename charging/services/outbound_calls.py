@@ -30,6 +30,11 @@ from .charge_points import (
     configuration_keys_store,
 )
 from .connectors import connector_availability_set, connector_composite_schedule_set
+from .installed_certificates import (
+    installed_certificate_answered,
+    installed_certificate_deleted,
+    installed_certificates_listed,
+)
 from .jobs import job_answered
 from .messages import clean_json, clean_text, message_record
 from .reservations import reservation_answered, reservation_cancel_answered
@@ -333,8 +338,23 @@ def _answered_job_request(call: OutboundCall, response: dict[str, Any]) -> None:
     job_answered(call=call, response=response)
 
 
+def _answered_install_certificate(call: OutboundCall, response: dict[str, Any]) -> None:
+    installed_certificate_answered(call=call, response=response)
+
+
+def _answered_get_installed_certificate_ids(call: OutboundCall, response: dict[str, Any]) -> None:
+    installed_certificates_listed(call=call, response=response)
+
+
+def _answered_delete_certificate(call: OutboundCall, response: dict[str, Any]) -> None:
+    installed_certificate_deleted(call=call, response=response)
+
+
 ANSWER_HANDLERS: dict[str, Callable[[OutboundCall, dict[str, Any]], None]] = {
     "CancelReservation": _answered_cancel_reservation,
+    "DeleteCertificate": _answered_delete_certificate,
+    "GetInstalledCertificateIds": _answered_get_installed_certificate_ids,
+    "InstallCertificate": _answered_install_certificate,
     "GetDiagnostics": _answered_job_request,
     "GetLog": _answered_job_request,
     "SignedUpdateFirmware": _answered_job_request,

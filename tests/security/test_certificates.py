@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -55,3 +56,31 @@ def test_other_csrs_are_refused(ca, csr, why):
 def test_no_ca_is_configured_by_default(settings):
     settings.OCPP_CA_CERTIFICATE = settings.OCPP_CA_KEY = ""
     assert certificates.configured_ca() is None
+
+
+def test_certificate_hash_data_is_openssl_s_ocsp_cert_id(tmp_path):
+    """The same issuer name and key hashes as OpenSSL's OCSP CertID (RFC 6960) of the root."""
+    ca, certificate, _ = write_ca(tmp_path)
+    text = subprocess.run(
+        [
+            "openssl",
+            "ocsp",
+            "-sha256",
+            "-issuer",
+            certificate,
+            "-cert",
+            certificate,
+            "-req_text",
+            "-reqout",
+            str(tmp_path / "req.der"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    fields = dict(line.strip().split(": ", 1) for line in text.splitlines() if ": " in line.strip())
+    data = certificates.certificate_hash_data(ca.cert_pem.bytes().decode())
+    assert data["hashAlgorithm"] == "SHA256"
+    assert data["issuerNameHash"].upper() == fields["Issuer Name Hash"]
+    assert data["issuerKeyHash"].upper() == fields["Issuer Key Hash"]
+    assert data["serialNumber"].upper() == fields["Serial Number"].lstrip("0")
