@@ -9,7 +9,7 @@ from charging import certificates, conf
 from charging.clock import parse_charger_time
 
 from .base import MessageContext, Middleware, Payload
-from .core import note_job_status
+from .core import FirmwareStatusNotificationMiddleware, note_job_status
 
 logger = logging.getLogger(__name__)
 
@@ -56,20 +56,9 @@ class SignCertificateMiddleware(Middleware):
         return {"status": "Accepted"}
 
 
-class SignedFirmwareStatusNotificationMiddleware(Middleware):
+class SignedFirmwareStatusNotificationMiddleware(FirmwareStatusNotificationMiddleware):
     """SignedFirmwareStatusNotification.req → the charge point's firmware status and the
-    SignedUpdateFirmware job of its requestId → {}."""
-
-    def __call__(self, context: MessageContext) -> Payload:
-        from charging import services
-
-        services.charge_point_firmware_status(
-            charge_point=context.charge_point,
-            status=context.call.payload["status"],
-            at=context.received_at,
-        )
-        note_job_status(context)
-        return {}
+    SignedUpdateFirmware job of its requestId → {}: what FirmwareStatusNotification does."""
 
 
 class LogStatusNotificationMiddleware(Middleware):

@@ -84,12 +84,7 @@ def job_answered(*, call: OutboundCall, response: dict[str, Any]) -> ChargerJob:
     kind, location = JOB_REQUESTS[call.action]
     at = call.answered_at or timezone.now()
     with transaction.atomic():
-        job = (
-            ChargerJob.objects.select_for_update()
-            .filter(charge_point=call.charge_point, kind=kind)
-            .filter(call=call)
-            .first()
-        )
+        job = ChargerJob.objects.select_for_update().filter(call=call).first()
         request_id = call.payload.get("requestId")
         if job is None and isinstance(request_id, int):
             job = ChargerJob.objects.filter(

@@ -326,46 +326,33 @@ def _answered_get_composite_schedule(call: OutboundCall, response: dict[str, Any
         )
 
 
-def _answered_reserve_now(call: OutboundCall, response: dict[str, Any]) -> None:
-    reservation_answered(call=call, response=response)
+def _by_keyword(
+    handler: Callable[..., object],
+) -> Callable[[OutboundCall, dict[str, Any]], None]:
+    """An answer handler from a service taking `call=` and `response=`."""
 
+    def handle(call: OutboundCall, response: dict[str, Any]) -> None:
+        handler(call=call, response=response)
 
-def _answered_cancel_reservation(call: OutboundCall, response: dict[str, Any]) -> None:
-    reservation_cancel_answered(call=call, response=response)
-
-
-def _answered_job_request(call: OutboundCall, response: dict[str, Any]) -> None:
-    job_answered(call=call, response=response)
-
-
-def _answered_install_certificate(call: OutboundCall, response: dict[str, Any]) -> None:
-    installed_certificate_answered(call=call, response=response)
-
-
-def _answered_get_installed_certificate_ids(call: OutboundCall, response: dict[str, Any]) -> None:
-    installed_certificates_listed(call=call, response=response)
-
-
-def _answered_delete_certificate(call: OutboundCall, response: dict[str, Any]) -> None:
-    installed_certificate_deleted(call=call, response=response)
+    return handle
 
 
 ANSWER_HANDLERS: dict[str, Callable[[OutboundCall, dict[str, Any]], None]] = {
-    "CancelReservation": _answered_cancel_reservation,
-    "DeleteCertificate": _answered_delete_certificate,
-    "GetInstalledCertificateIds": _answered_get_installed_certificate_ids,
-    "InstallCertificate": _answered_install_certificate,
-    "GetDiagnostics": _answered_job_request,
-    "GetLog": _answered_job_request,
-    "SignedUpdateFirmware": _answered_job_request,
-    "UpdateFirmware": _answered_job_request,
+    "CancelReservation": _by_keyword(reservation_cancel_answered),
     "ChangeAvailability": _answered_change_availability,
     "ChangeConfiguration": _answered_change_configuration,
+    "DeleteCertificate": _by_keyword(installed_certificate_deleted),
     "GetCompositeSchedule": _answered_get_composite_schedule,
     "GetConfiguration": _answered_get_configuration,
+    "GetDiagnostics": _by_keyword(job_answered),
+    "GetInstalledCertificateIds": _by_keyword(installed_certificates_listed),
     "GetLocalListVersion": _answered_get_local_list_version,
-    "ReserveNow": _answered_reserve_now,
+    "GetLog": _by_keyword(job_answered),
+    "InstallCertificate": _by_keyword(installed_certificate_answered),
+    "ReserveNow": _by_keyword(reservation_answered),
     "SendLocalList": _answered_send_local_list,
+    "SignedUpdateFirmware": _by_keyword(job_answered),
+    "UpdateFirmware": _by_keyword(job_answered),
 }
 
 
