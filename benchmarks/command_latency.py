@@ -32,8 +32,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
-
+from benchmarks.load.systems import recreate_database
 from tests.e2e.harness import (
     AMQP_URL,
     ROOT,
@@ -50,13 +49,6 @@ from tests.e2e.harness import (
 DB = "levity_bench_cmd"
 CP = "BENCH-CMD"
 WARM_UP = 20  # connections, prefork children, caches
-
-
-def recreate_database() -> str:
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB}")
-    return f"postgres://postgres@127.0.0.1:5432/{DB}"
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -350,7 +342,7 @@ def main() -> None:
         bench_embedded(args, tmp)
         return
     redis_url = "" if args.no_redis else os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    env = base_env(DATABASE_URL=recreate_database(), REDIS_URL=redis_url)
+    env = base_env(DATABASE_URL=recreate_database(DB), REDIS_URL=redis_url)
     migrate(env)
     if args.api:
         bench_api(args, env, tmp)

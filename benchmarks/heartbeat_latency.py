@@ -19,18 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg
-
+from benchmarks.load.systems import recreate_database
 from tests.e2e.harness import ROOT, base_env, raw_charger, start_gateway, start_worker
 
 DB = "levity_bench"
-
-
-def recreate_database() -> str:
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB}")
-    return f"postgres://postgres@127.0.0.1:5432/{DB}"
 
 
 async def heartbeats(port: int, cp_id: str, calls: int) -> list[float]:
@@ -60,7 +52,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes (-c)")
     args = parser.parse_args()
 
-    env = base_env(DATABASE_URL=recreate_database())
+    env = base_env(DATABASE_URL=recreate_database(DB))
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         env=env,

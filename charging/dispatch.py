@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from django.db import InterfaceError, OperationalError, connections, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connections, transaction
 from django.utils import timezone
 
 from . import admission, conf, metrics, selectors, services
@@ -133,13 +133,13 @@ def _handle(envelope: dict[str, Any], closes: list[tuple[str, wire.CloseRequest]
     if kind == "handshake":
         return _handle_handshake(inbound)
     received_at = parse_charger_time(envelope.get("at")) or timezone.now()
+    if kind == "frame":
+        return _handle_frame_event(inbound, received_at)
     with transaction.atomic():
         charge_point = services.charge_point_lock(charge_point_id=envelope["cp"])
         replayed = _replay(inbound)
         if replayed is not None:
             return replayed
-        if kind == "frame":
-            return _handle_frame(charge_point, inbound, received_at)
         if kind == "connect":
             previous = charge_point.connection_id if charge_point.connected else ""
             previous_reply_to = charge_point.reply_to
@@ -210,6 +210,54 @@ def _superseded(
     return []
 
 
+class _Redelivered(Exception):
+    """Recording the frame broke a unique constraint: most likely its `frame_id`, this event
+    having been processed before (a redelivery)."""
+
+    def __init__(self, error: IntegrityError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _CallFailed(Exception):
+    """A middleware failed: its effects must go, the frame and this CALLERROR must stay."""
+
+    def __init__(self, answer: CallError) -> None:
+        super().__init__(answer.error_code)
+        self.answer = answer
+
+
+def _handle_frame_event(envelope: wire.Inbound, received_at: datetime) -> wire.Reply:
+    """A frame, processed optimistically: a redelivery is noticed by the unique `frame_id` of
+    its Message (no lookup before), a failing middleware by an exception that rolls the whole
+    transaction back (no savepoint around the pipeline), then the frame is recorded afresh with
+    its CALLERROR. Both are rare; the usual frame costs neither a query nor a savepoint."""
+    failed: CallError | None = None
+    while True:
+        try:
+            with transaction.atomic():
+                charge_point = services.charge_point_lock(charge_point_id=envelope["cp"])
+                return _handle_frame(charge_point, envelope, received_at, failed=failed)
+        except _Redelivered as redelivered:
+            with transaction.atomic():
+                services.charge_point_lock(charge_point_id=envelope["cp"])
+                replayed = _replay(envelope)
+            if replayed is None:  # not the frame's key after all
+                raise redelivered.error from None
+            return replayed
+        except _CallFailed as call_failed:
+            failed = call_failed.answer  # once: the next attempt runs no middleware
+
+
+def _record_inbound(**fields: Any) -> Message:
+    """Record a frame of the charger keyed on its event's id (`frame_id`)."""
+    try:
+        return services.message_record(direction=Direction.IN, **fields)
+    except IntegrityError as error:
+        # The transaction is broken: leave it at once, and look for the earlier Message afresh.
+        raise _Redelivered(error) from error
+
+
 def _replay(envelope: wire.Inbound) -> wire.Reply | None:
     """The stored reply of an event processed before (a redelivered Celery task), if any."""
     frame_id = envelope["id"]
@@ -248,18 +296,26 @@ def _wire_call(call: OutboundCall) -> wire.OutboundCall:
 
 
 def _handle_frame(
-    charge_point: ChargePoint, envelope: wire.Inbound, received_at: datetime
+    charge_point: ChargePoint,
+    envelope: wire.Inbound,
+    received_at: datetime,
+    *,
+    failed: CallError | None = None,
 ) -> wire.Reply:
+    """Record and process one frame; `failed`: the CALLERROR its pipeline ended with in an
+    attempt rolled back (only the frame and that answer are recorded then)."""
     text = envelope.get("text", "")
-    services.charge_point_message_received(
-        charge_point=charge_point, at=received_at, connection_id=envelope["conn"]
-    )
     try:
         frame = parse(text)
     except FrameError as error:
-        message = services.message_record(
+        _note_received(
+            charge_point,
+            envelope,
+            received_at,
+            call=(error.unique_id or "", "") if error.message_type == MessageType.call else None,
+        )
+        message = _record_inbound(
             charge_point=charge_point,
-            direction=Direction.IN,
             message_type=error.message_type,
             unique_id=error.unique_id or "",
             raw=text if isinstance(text, str) else repr(text),
@@ -280,17 +336,36 @@ def _handle_frame(
         _record_answer(charge_point, message, answer)
         return wire.reply(envelope, send=answer.to_json())
     if isinstance(frame, Call):
-        return _handle_call(charge_point, frame, envelope, received_at)
+        # Compared with the latest CALL before this one takes its place.
+        repeated = _find_repeat(charge_point, frame)
+        _note_received(charge_point, envelope, received_at, call=(frame.unique_id, frame.action))
+        return _handle_call(charge_point, frame, envelope, received_at, repeated, failed)
+    _note_received(charge_point, envelope, received_at)
     return _handle_answer(charge_point, frame, envelope, received_at)
 
 
+def _note_received(
+    charge_point: ChargePoint,
+    envelope: wire.Inbound,
+    received_at: datetime,
+    *,
+    call: tuple[str, str] | None = None,
+) -> None:
+    services.charge_point_message_received(
+        charge_point=charge_point, at=received_at, connection_id=envelope["conn"], call=call
+    )
+
+
 def _handle_call(
-    charge_point: ChargePoint, call: Call, envelope: wire.Inbound, received_at: datetime
+    charge_point: ChargePoint,
+    call: Call,
+    envelope: wire.Inbound,
+    received_at: datetime,
+    repeated: tuple[Message, Message] | None,
+    failed: CallError | None,
 ) -> wire.Reply:
-    repeated = _find_repeat(charge_point, call)
-    message = services.message_record(
+    message = _record_inbound(
         charge_point=charge_point,
-        direction=Direction.IN,
         message_type=MessageType.call,
         unique_id=call.unique_id,
         action=call.action,
@@ -320,6 +395,9 @@ def _handle_call(
         )
         return wire.reply(envelope, send=stored.raw)
 
+    if failed is not None:
+        _record_answer(charge_point, message, failed)
+        return wire.reply(envelope, send=failed.to_json())
     context = MessageContext(
         charge_point=charge_point,
         # PostgreSQL stores no NUL character: middleware see the text as it will be stored.
@@ -343,13 +421,16 @@ def _find_repeat(charge_point: ChargePoint, call: Call) -> tuple[Message, Messag
     """
     if call.action in _NEVER_REPLAYED_ACTIONS:
         return None
-    previous = selectors.message_get_latest_call(charge_point=charge_point)
+    # The locked row names the latest CALL: only a likely repeat costs a query.
     if (
-        previous is None
-        or previous.unique_id != call.unique_id
-        or previous.action != call.action
-        or previous.payload != services.clean_json(call.payload)
+        charge_point.last_call_unique_id != call.unique_id
+        or charge_point.last_call_action != call.action
     ):
+        return None
+    previous = selectors.message_get_latest_call(
+        charge_point=charge_point, unique_id=call.unique_id, action=call.action
+    )
+    if previous is None or previous.payload != services.clean_json(call.payload):
         return None
     answer = selectors.message_get_answer(message=previous)
     if answer is None or answer.message_type != MessageType.call_result:
@@ -369,21 +450,22 @@ def _run_pipeline(context: MessageContext) -> CallResult | CallError:
         if call.action in admission.REFUSED_UNTIL_APPROVED and not context.charge_point.approved:
             # OCPP 1.6 §4.2: not Accepted, it should not send this; nothing is granted.
             raise SecurityError(details={"cause": "the charge point is not accepted yet"})
-        # A savepoint: a failing middleware leaves nothing behind but the recorded frames.
-        with transaction.atomic():
-            payload = pipeline(context)
-            _check_response(call.action, payload)
-        return CallResult(call.unique_id, payload)
-    except OCPPError as error:
-        context.calls.clear()
+    except OCPPError as error:  # refused before any middleware ran: nothing to undo
         return CallError.from_exception(call.unique_id, error)
+    try:
+        payload = pipeline(context)
+        _check_response(call.action, payload)
+    except OCPPError as error:
+        # A failing middleware leaves nothing behind but the recorded frames: the attempt is
+        # rolled back and the frame recorded again with this answer (_handle_frame_event).
+        raise _CallFailed(CallError.from_exception(call.unique_id, error)) from error
     except TRANSIENT_DB_ERRORS:
         raise
-    except Exception:
+    except Exception as error:
         logger.exception("%s: %s %s failed", context.charge_point.id, call.action, call.unique_id)
-        context.calls.clear()
         # The generic description only: internals never reach the charger.
-        return CallError.from_exception(call.unique_id, InternalError())
+        raise _CallFailed(CallError.from_exception(call.unique_id, InternalError())) from error
+    return CallResult(call.unique_id, payload)
 
 
 def _check_response(action: str, payload: Any) -> None:
@@ -448,9 +530,8 @@ def _handle_answer(
         note = "answer to a unique id we did not send"
     elif not call.is_pending:
         note = f"late answer: the call had already ended ({call.status})"
-    services.message_record(
+    _record_inbound(
         charge_point=charge_point,
-        direction=Direction.IN,
         message_type=frame.message_type,
         unique_id=frame.unique_id,
         action=call.action if call else "",

@@ -50,6 +50,10 @@ class ChargePoint(models.Model):
     last_boot_at = models.DateTimeField(null=True, blank=True)
     last_heartbeat_at = models.DateTimeField(null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
+    # The unique id and action of the latest inbound CALL, kept on the locked row so that a
+    # repeated CALL (OCPP-J 1.6 §4.1.1) is recognised without a query (charging.dispatch).
+    last_call_unique_id = models.CharField(max_length=64, blank=True, default="", editable=False)
+    last_call_action = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     diagnostics_status = models.CharField(max_length=32, blank=True, default="")
     diagnostics_status_at = models.DateTimeField(null=True, blank=True)

@@ -127,17 +127,18 @@ def message_get_answer(*, message: Message) -> Message | None:
     return message.answers.filter(direction=Direction.OUT).order_by("id").first()
 
 
-def message_get_latest_call(*, charge_point: ChargePoint) -> Message | None:
-    """The charge point's most recent inbound CALL."""
-    return (
-        Message.objects.filter(
-            charge_point=charge_point,
-            direction=Direction.IN,
-            message_type=MessageTypeChoice.CALL,
-        )
-        .order_by("-id")
-        .first()
+def message_get_latest_call(
+    *, charge_point: ChargePoint, unique_id: str | None = None, action: str | None = None
+) -> Message | None:
+    """The charge point's most recent inbound CALL (with this unique id and action)."""
+    calls = Message.objects.filter(
+        charge_point=charge_point, direction=Direction.IN, message_type=MessageTypeChoice.CALL
     )
+    if unique_id is not None:
+        calls = calls.filter(unique_id=unique_id)
+    if action is not None:
+        calls = calls.filter(action=action)
+    return calls.order_by("-id").first()
 
 
 def connection_event_exists(*, frame_id: str) -> bool:

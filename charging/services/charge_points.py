@@ -94,13 +94,22 @@ def charge_point_heartbeat(*, charge_point: ChargePoint, at: datetime | None = N
 
 
 def charge_point_message_received(
-    *, charge_point: ChargePoint, at: datetime | None = None, connection_id: str = ""
+    *,
+    charge_point: ChargePoint,
+    at: datetime | None = None,
+    connection_id: str = "",
+    call: tuple[str, str] | None = None,
 ) -> ChargePoint:
-    """Note a frame from `connection_id`; one from the current connection after its gateway's
-    presence lease expired shows the gateway alive after all (Redis was out of its reach), so
-    the charge point is connected again."""
+    """Note a frame from `connection_id` (a CALL's `(unique id, action)` with it); one from the
+    current connection after its gateway's presence lease expired shows the gateway alive after
+    all (Redis was out of its reach), so the charge point is connected again."""
     charge_point.last_message_at = at or timezone.now()
     fields = ["last_message_at"]
+    if call is not None:
+        # As message_record stores them: a repeat is compared with the stored CALL.
+        charge_point.last_call_unique_id = clean_text(call[0])[:64]
+        charge_point.last_call_action = clean_text(call[1])[:64]
+        fields += ["last_call_unique_id", "last_call_action"]
     if (
         connection_id
         and not charge_point.connected

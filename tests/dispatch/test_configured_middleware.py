@@ -86,7 +86,10 @@ def test_an_unexpected_exception_is_a_generic_internal_error_and_rolled_back(set
     assert "secret internals" in caplog.text  # the traceback is logged
     assert reply["calls"] == [] and not OutboundCall.objects.exists()
     assert not Connector.objects.exists()
-    assert Message.objects.filter(direction="in", unique_id="s1").exists()
+    # The frame and its CALLERROR are recorded once each, from the attempt run afresh.
+    inbound = Message.objects.get(direction="in", unique_id="s1")
+    assert inbound.answers.get().raw == reply["send"]
+    assert inbound.charge_point.last_call_unique_id == "s1"
 
 
 def test_an_ocpp_error_is_answered_with_its_code_and_rolled_back(settings):
