@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction as db_transaction
+from django.db.models import Case, DecimalField, F, OuterRef, Subquery, When
 
 from . import conf
 from .models import MeterValue, Transaction
@@ -76,32 +77,66 @@ def _threshold() -> Decimal:
     return Decimal(conf.get("OCPP_METER_JUMP_WH"))
 
 
-def meter_values_flag_new(*, transaction: Transaction | None, rows: list[MeterValue]) -> list[Jump]:
-    """Flag the jumps among `rows`, about to be stored for `transaction`, against its stored
-    trusted readings (one query per phase seen). Sets the field; the caller saves the rows."""
-    if transaction is None:
-        return []
-    readings = sorted((row for row in rows if reading_wh(row) is not None), key=_order_key)
-    if not readings:
-        return []
-    previous: dict[str, Decimal] = {}
-    for phase in {row.phase for row in readings}:
+def register_readings(rows: Iterable[MeterValue]) -> list[MeterValue]:
+    """The energy register readings among `rows`, in the charger's order."""
+    return sorted((row for row in rows if reading_wh(row) is not None), key=_order_key)
+
+
+def last_trusted_wh(readings: list[MeterValue]) -> dict[str, Subquery]:
+    """Annotations of a Transaction queryset: per phase of `readings` (`last_wh_<n>`), its last
+    trusted register reading in Wh from before them, so that one query finds all of them."""
+    annotations = {}
+    phases = sorted({row.phase for row in readings})
+    first = readings[0].timestamp if readings else None
+    for n, phase in enumerate(phases):
         stored = MeterValue.objects.filter(
-            transaction=transaction,
+            transaction=OuterRef("pk"),
             measurand=ENERGY_REGISTER,
             phase=phase,
             unit__in=("Wh", "kWh"),
             numeric_value__isnull=False,
             energy_jump=False,
         )
-        first = readings[0].timestamp
         if first is not None:
             # A charger may send older readings late (StopTransaction transactionData).
             stored = stored.filter(timestamp__lte=first)
-        last = stored.order_by("-timestamp", "-id").first()
-        if last is not None:
-            previous[phase] = reading_wh(last)  # type: ignore[assignment]
-    return flag_sequence(readings, threshold_wh=_threshold(), previous_wh=previous)
+        wh = Case(
+            When(unit="kWh", then=F("numeric_value") * 1000),
+            default=F("numeric_value"),
+            output_field=DecimalField(max_digits=24, decimal_places=6),
+        )
+        latest = stored.order_by("-timestamp", "-id").annotate(wh=wh).values("wh")[:1]
+        annotations[f"last_wh_{n}"] = Subquery(latest)
+    return annotations
+
+
+def previous_from_annotations(
+    transaction: Transaction, readings: list[MeterValue]
+) -> dict[str, Decimal]:
+    """What `last_trusted_wh` found on `transaction`, per phase."""
+    phases = sorted({row.phase for row in readings})
+    found = {phase: getattr(transaction, f"last_wh_{n}") for n, phase in enumerate(phases)}
+    return {phase: Decimal(wh) for phase, wh in found.items() if wh is not None}
+
+
+def meter_values_flag_new(
+    *,
+    transaction: Transaction | None,
+    rows: list[MeterValue],
+    previous_wh: dict[str, Decimal] | None = None,
+) -> list[Jump]:
+    """Flag the jumps among `rows`, about to be stored for `transaction`, against its stored
+    trusted readings: `previous_wh` when the caller looked them up (`last_trusted_wh`), else one
+    query. Sets the field; the caller saves the rows."""
+    if transaction is None:
+        return []
+    readings = register_readings(rows)
+    if not readings:
+        return []
+    if previous_wh is None:
+        annotated = Transaction.objects.annotate(**last_trusted_wh(readings)).get(pk=transaction.pk)
+        previous_wh = previous_from_annotations(annotated, readings)
+    return flag_sequence(readings, threshold_wh=_threshold(), previous_wh=dict(previous_wh))
 
 
 @dataclass(frozen=True)

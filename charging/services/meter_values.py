@@ -7,11 +7,12 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db.models import Exists
 from django.utils import timezone
 
-from .. import meter_jumps, selectors
+from .. import meter_jumps
 from ..clock import parse_charger_time
-from ..models import ChargePoint, Message, MeterValue
+from ..models import ChargePoint, Message, MeterValue, Transaction
 from .messages import clean_text
 
 # Defaults of an omitted sampledValue field (OCPP 1.6 SampledValue type).
@@ -54,16 +55,57 @@ def meter_values_record(
     Linked to the transaction when `transaction_id` names one of this charge point's, else only
     to the connector (keeping the reported id). Recording the same message twice is a no-op.
     """
-    if source_message is not None and source_message.pk is not None:
+    received_at = received_at or timezone.now()
+    rows = _rows(
+        charge_point=charge_point,
+        connector_id=connector_id,
+        meter_values=meter_values,
+        transaction_id=transaction_id,
+        source_message=source_message,
+        received_at=received_at,
+    )
+    recorded = source_message is not None and source_message.pk is not None
+    readings = meter_jumps.register_readings(rows)
+    transaction = None
+    if transaction_id is not None:
+        # One query: the transaction, whether the message is recorded, the last trusted readings.
+        annotations: dict[str, Any] = dict(meter_jumps.last_trusted_wh(readings))
+        if recorded:
+            annotations["recorded"] = Exists(
+                MeterValue.objects.filter(source_message=source_message)
+            )
+        transaction = (
+            Transaction.objects.filter(charge_point=charge_point, id=transaction_id)
+            .annotate(**annotations)
+            .first()
+        )
+        recorded = recorded and (transaction is None or transaction.recorded)
+    if recorded:
         existing = list(MeterValue.objects.filter(source_message=source_message).order_by("id"))
         if existing:
             return existing
-    received_at = received_at or timezone.now()
-    transaction = None
-    if transaction_id is not None:
-        transaction = selectors.transaction_get(
-            charge_point=charge_point, transaction_id=transaction_id
+    if transaction is not None:
+        for row in rows:
+            row.transaction = transaction
+            row.reported_transaction_id = None
+        meter_jumps.meter_values_flag_new(
+            transaction=transaction,
+            rows=rows,
+            previous_wh=meter_jumps.previous_from_annotations(transaction, readings),
         )
+    return MeterValue.objects.bulk_create(rows)
+
+
+def _rows(
+    *,
+    charge_point: ChargePoint,
+    connector_id: int,
+    meter_values: Iterable[dict[str, Any]],
+    transaction_id: int | None,
+    source_message: Message | None,
+    received_at: datetime,
+) -> list[MeterValue]:
+    """One unsaved row per sampledValue, not linked to a transaction yet."""
     rows = []
     for meter_value in meter_values:
         timestamp = parse_charger_time(meter_value.get("timestamp"))
@@ -76,8 +118,7 @@ def meter_values_record(
             rows.append(
                 MeterValue(
                     charge_point=charge_point,
-                    transaction=transaction,
-                    reported_transaction_id=transaction_id if transaction is None else None,
+                    reported_transaction_id=transaction_id,
                     connector_id=connector_id,
                     timestamp=timestamp,
                     received_at=received_at,
@@ -88,5 +129,4 @@ def meter_values_record(
                     **fields,
                 )
             )
-    meter_jumps.meter_values_flag_new(transaction=transaction, rows=rows)
-    return MeterValue.objects.bulk_create(rows)
+    return rows
