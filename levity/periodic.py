@@ -20,16 +20,14 @@ def run_every(every: float, job: Callable[[], object], *, stop: threading.Event)
 
 
 def expire_stale_calls() -> int:
-    """`services.outbound_call_expire_stale` and `reservation_expire_due` on a database
-    connection of its own, closed after (once a minute: not worth keeping open, and none is
-    left behind when the thread ends)."""
+    """`services.expire_due` on a database connection of its own, closed after (once a minute:
+    not worth keeping open, and none is left behind when the thread ends)."""
     from django.db import connections
 
     from charging import services
 
     try:
-        services.reservation_expire_due()
-        ended = services.outbound_call_expire_stale()
+        ended = services.expire_due().calls
     finally:
         connections.close_all()  # this thread's connections only
     if ended:

@@ -10,16 +10,11 @@ REAP_DEAD_GATEWAYS_TASK = "levity.reap_dead_gateways"
 
 @shared_task(name=EXPIRE_STALE_CALLS_TASK, ignore_result=True)
 def expire_stale_calls() -> int:
-    """End as `timeout` the outbound calls nobody can answer any more (e.g. their gateway died
-    with them queued or outstanding), and as `Expired` the reservations past their expiryDate;
-    returns how many calls ended.
-
-    Idempotent and safe to run concurrently: each call is re-checked under its charge point's lock.
-    """
+    """`services.expire_due`: stale outbound calls and due reservations end; returns how many
+    calls ended."""
     from charging import services
 
-    services.reservation_expire_due()
-    return services.outbound_call_expire_stale()
+    return services.expire_due().calls
 
 
 @shared_task(name=REAP_DEAD_GATEWAYS_TASK, ignore_result=True)

@@ -201,6 +201,21 @@ def _error(code: str, description: str, details: dict | None = None) -> dict[str
     return error
 
 
+def _command_failure(exc: commands.CommandError) -> tuple[dict[str, Any], int]:
+    """A failed command's `error` object and HTTP status, the same for every endpoint."""
+    if isinstance(exc, commands.InvalidCommand):
+        return _error(exc.code, str(exc), exc.details), status.HTTP_400_BAD_REQUEST
+    if isinstance(exc, commands.ChargePointOffline):
+        offline = _ERRORS[OutboundCallStatus.OFFLINE][1]
+        return _error("Offline", str(exc) or offline), status.HTTP_409_CONFLICT
+    if isinstance(exc, commands.CallTimeout):
+        timeout = _ERRORS[OutboundCallStatus.TIMEOUT][1]
+        return _error("Timeout", str(exc) or timeout), status.HTTP_504_GATEWAY_TIMEOUT
+    if isinstance(exc, commands.CallError):
+        return _error(exc.code, exc.description, exc.details), status.HTTP_502_BAD_GATEWAY
+    raise exc
+
+
 def _outcome(call: OutboundCall | None, error: dict[str, Any] | None) -> dict[str, Any]:
     data: dict[str, Any] = (
         dict(serializers.OutboundCallSerializer(call).data) if call is not None else {}
@@ -291,30 +306,12 @@ class CallView(APIView):
             if seconds == 0:
                 return Response(_outcome(call, None), status=status.HTTP_202_ACCEPTED)
             call = commands.wait(call, seconds)
-        except commands.InvalidCommand as exc:
-            return Response(
-                {"error": _error(exc.code, str(exc), exc.details)},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        except commands.ChargePointOffline as exc:
-            return Response(
-                _outcome(
-                    exc.call, _error("Offline", str(exc) or _ERRORS[OutboundCallStatus.OFFLINE][1])
-                ),
-                status=status.HTTP_409_CONFLICT,
-            )
-        except commands.CallTimeout as exc:
-            return Response(
-                _outcome(
-                    exc.call, _error("Timeout", str(exc) or _ERRORS[OutboundCallStatus.TIMEOUT][1])
-                ),
-                status=status.HTTP_504_GATEWAY_TIMEOUT,
-            )
-        except commands.CallError as exc:
-            return Response(
-                _outcome(exc.call, _error(exc.code, exc.description, exc.details)),
-                status=status.HTTP_502_BAD_GATEWAY,
-            )
+        except commands.InvalidCommand as exc:  # nothing was recorded
+            error, code = _command_failure(exc)
+            return Response({"error": error}, status=code)
+        except commands.CommandError as exc:
+            error, code = _command_failure(exc)
+            return Response(_outcome(exc.call, error), status=code)
         return Response(_outcome(call, _call_error(call)), status=_HTTP_STATUS[call.status])
 
 
@@ -359,14 +356,8 @@ class LocalListView(APIView):
                 wait=seconds,
                 requested_by=request.user.get_username(),
             )
-        except commands.InvalidCommand as exc:
-            error, code = _error(exc.code, str(exc), exc.details), status.HTTP_400_BAD_REQUEST
-        except commands.ChargePointOffline as exc:
-            error, code = _error("Offline", str(exc)), status.HTTP_409_CONFLICT
-        except commands.CallTimeout as exc:
-            error, code = _error("Timeout", str(exc)), status.HTTP_504_GATEWAY_TIMEOUT
-        except commands.CallError as exc:
-            error, code = _error(exc.code, exc.description), status.HTTP_502_BAD_GATEWAY
+        except commands.CommandError as exc:
+            error, code = _command_failure(exc)
         else:
             return Response(serializers.LocalListSyncSerializer(sync).data)
         return Response({"error": error}, status=code)
@@ -436,14 +427,9 @@ class AuthorizationKeyView(APIView):
             error = _error("KeyNotChanged", str(exc))
             error["status"] = exc.status
             return Response({"error": error}, status=status.HTTP_409_CONFLICT)
-        except commands.InvalidCommand as exc:
-            return Response({"error": _error(exc.code, str(exc))}, status=400)
-        except commands.ChargePointOffline as exc:
-            return Response({"error": _error("Offline", str(exc))}, status=409)
-        except commands.CallTimeout as exc:
-            return Response({"error": _error("Timeout", str(exc))}, status=504)
-        except commands.CallError as exc:
-            return Response({"error": _error(exc.code, exc.description)}, status=502)
+        except commands.CommandError as exc:
+            error, code = _command_failure(exc)
+            return Response({"error": error}, status=code)
         return None
 
     @extend_schema(

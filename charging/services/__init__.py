@@ -25,6 +25,7 @@ from .connectors import (
     connector_remote_start_result,
     connector_status_update,
 )
+from .expiry import Expired, expire_due
 from .id_tags import (
     id_tag_authorize,
 )
@@ -68,6 +69,8 @@ from .transactions import (
 )
 
 __all__ = [
+    "Expired",
+    "expire_due",
     "ANSWER_HANDLERS",
     "DEFAULT_STOP_REASON",
     "MAX_CHARGE_POINT_ID_LENGTH",

@@ -86,7 +86,9 @@ def test_rotate_stores_the_key_only_when_the_charger_accepts(api, monkeypatch):
         (command_error(commands.ChargePointOffline, "offline"), 409, "Offline"),
         (command_error(commands.CallTimeout, "late"), 504, "Timeout"),
         (
-            command_error(commands.CallError, "x", code="NotSupported", description="d"),
+            command_error(
+                commands.CallError, "x", code="NotSupported", description="d", details=None
+            ),
             502,
             "NotSupported",
         ),
