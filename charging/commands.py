@@ -20,7 +20,14 @@ from django.utils import timezone
 
 from . import outcomes, selectors, services
 from .clock import format_ocpp_time, parse_charger_time
-from .models import ChargePoint, ChargerJob, OutboundCall, OutboundCallStatus, Reservation
+from .models import (
+    ChargePoint,
+    ChargerJob,
+    ChargingProfile,
+    OutboundCall,
+    OutboundCallStatus,
+    Reservation,
+)
 from .protocol import MessageType, OCPPError, action_name
 from .protocol import envelope as wire
 from .protocol.enums import ALL_ACTIONS, CHARGE_POINT_ACTIONS
@@ -168,15 +175,27 @@ def send(
     # SignedUpdateFirmware without requestId a new job's (charging.services).
     id_field = ALLOCATED_IDS.get(action)
     allocate = id_field is not None and id_field not in payload
-    try:
-        validate_payload(
-            MessageType.call, action, {**payload, id_field: 0} if allocate else payload
+    checked = {**payload, id_field: 0} if allocate else payload
+    # A charging profile without chargingProfileId gets the charge point's next one.
+    profile = services.charging_profile_in(action=action, payload=payload)
+    if profile is not None and "chargingProfileId" not in profile:
+        checked = services.charging_profile_with_id(
+            action=action, payload=checked, charging_profile_id=0
         )
+    try:
+        validate_payload(MessageType.call, action, checked)
     except OCPPError as error:
         cause = error.details.get("cause", error.description)
         raise InvalidCommand(
             f"invalid {action}: {cause}", code=error.code, details=error.details
         ) from None
+    refusal = services.charging_profile_refusal(action=action, payload=payload)
+    if refusal is not None:
+        raise InvalidCommand(
+            f"invalid {action}: {refusal}",
+            code="PropertyConstraintViolation",
+            details={"cause": f"{refusal} (OCPP 1.6 §3.13.1, §5.11)"},
+        )
 
     charge_point = selectors.charge_point_get(charge_point_id=charge_point_id)
     if charge_point is None:
@@ -198,12 +217,19 @@ def send(
         started = _started_by(charge_point, action, payload, allocate=allocate)
         if allocate and started is not None:
             payload = {**payload, ALLOCATED_IDS[action]: started.pk}
+        sets_profile = isinstance(started, ChargingProfile)
+        if sets_profile:
+            payload = services.charging_profile_with_id(
+                action=action, payload=payload, charging_profile_id=started.charging_profile_id
+            )
         outbound = services.outbound_call_create(
             charge_point=charge_point,
             action=action,
             payload=payload,
             requested_by=requested_by,
             task_id=task_id,
+            # Its profile is Rejected or Unconfirmed when it ends without an answer.
+            callback=services.CHARGING_PROFILE_CALLBACK if sets_profile else "",
         )
         if started is not None:
             if allocate and isinstance(started, ChargerJob):
@@ -225,9 +251,13 @@ ALLOCATED_IDS = {
 
 def _started_by(
     charge_point: ChargePoint, action: str, payload: dict[str, Any], *, allocate: bool
-) -> Reservation | ChargerJob | None:
+) -> Reservation | ChargerJob | ChargingProfile | None:
     if action in services.JOB_REQUESTS:
         return services.job_create(charge_point=charge_point, action=action, payload=payload)
+    if services.charging_profile_in(action=action, payload=payload) is not None:
+        return services.charging_profile_request(
+            charge_point=charge_point, action=action, payload=payload
+        )
     if action == "ReserveNow" and allocate:
         return _new_reservation(charge_point, payload)
     return None

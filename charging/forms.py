@@ -186,3 +186,136 @@ class ChargePointAddForm(forms.ModelForm):
     class Meta:
         model = ChargePoint
         fields = ["id"]
+
+
+# --- smart charging (OCPP 1.6 §3.13) ---------------------------------------------------------
+
+PURPOSES = [(p, p) for p in ("TxDefaultProfile", "ChargePointMaxProfile", "TxProfile")]
+RATE_UNITS = [("A", "A (amperes)"), ("W", "W (watts)")]
+
+
+def _optional(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [("", "—"), *choices]
+
+
+class SetChargingProfileForm(CommandForm):
+    """SetChargingProfile.req; without chargingProfileId `charging.commands.send` gives the
+    charge point's next one."""
+
+    connector_id = forms.IntegerField(
+        label="connectorId", min_value=0, initial=0, help_text="0: the whole charge point"
+    )
+    charging_profile_id = forms.IntegerField(
+        label="chargingProfileId", required=False, help_text="Empty: the next free id"
+    )
+    stack_level = forms.IntegerField(label="stackLevel", min_value=0, initial=0)
+    purpose = forms.ChoiceField(label="chargingProfilePurpose", choices=PURPOSES)
+    transaction_id = forms.IntegerField(
+        label="transactionId", required=False, help_text="TxProfile: the running transaction"
+    )
+    kind = forms.ChoiceField(
+        label="chargingProfileKind",
+        choices=[(k, k) for k in ("Absolute", "Relative", "Recurring")],
+        help_text="Absolute and Recurring start now unless validFrom says otherwise",
+    )
+    recurrency_kind = forms.ChoiceField(
+        label="recurrencyKind",
+        choices=_optional([("Daily", "Daily"), ("Weekly", "Weekly")]),
+        required=False,
+    )
+    charging_rate_unit = forms.ChoiceField(label="chargingRateUnit", choices=RATE_UNITS)
+    periods = forms.CharField(
+        label="chargingSchedulePeriod",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        initial="0 16",
+        help_text="One period per line: startPeriod (s) limit [numberPhases]; the first at 0",
+    )
+    duration = forms.IntegerField(label="duration (s)", min_value=1, required=False)
+    valid_to = forms.DateTimeField(label="validTo", required=False)
+
+    def clean_periods(self) -> list[dict[str, Any]]:
+        periods = []
+        for line in self.cleaned_data["periods"].splitlines():
+            parts = line.replace(",", " ").split()
+            if not parts:
+                continue
+            try:
+                period: dict[str, Any] = {"startPeriod": int(parts[0]), "limit": float(parts[1])}
+                if len(parts) > 2:
+                    period["numberPhases"] = int(parts[2])
+            except (IndexError, ValueError):
+                raise forms.ValidationError(
+                    f"not “startPeriod limit [numberPhases]”: {line}"
+                ) from None
+            periods.append(period)
+        if not periods or periods[0]["startPeriod"] != 0:
+            raise forms.ValidationError("The first period starts at 0 (OCPP 1.6 §7.13)")
+        return periods
+
+    def payload(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        schedule = _without_none(
+            {
+                "duration": data["duration"],
+                "chargingRateUnit": data["charging_rate_unit"],
+                "chargingSchedulePeriod": data["periods"],
+            }
+        )
+        if data["kind"] != "Relative":  # Relative starts with the transaction
+            schedule["startSchedule"] = format_ocpp_time(timezone.now())
+        profile = _without_none(
+            {
+                "chargingProfileId": data["charging_profile_id"],
+                "transactionId": data["transaction_id"],
+                "stackLevel": data["stack_level"],
+                "chargingProfilePurpose": data["purpose"],
+                "chargingProfileKind": data["kind"],
+                "recurrencyKind": data["recurrency_kind"] or None,
+                "validTo": format_ocpp_time(data["valid_to"]) if data["valid_to"] else None,
+                "chargingSchedule": schedule,
+            }
+        )
+        return {"connectorId": data["connector_id"], "csChargingProfiles": profile}
+
+
+class ClearChargingProfileForm(CommandForm):
+    """ClearChargingProfile.req: the profile with `id`, or those matching the other fields;
+    everything empty clears every profile."""
+
+    id = forms.IntegerField(label="id", required=False, help_text="Given: only this profile")
+    connector_id = forms.IntegerField(label="connectorId", min_value=0, required=False)
+    purpose = forms.ChoiceField(
+        label="chargingProfilePurpose", choices=_optional(PURPOSES), required=False
+    )
+    stack_level = forms.IntegerField(label="stackLevel", min_value=0, required=False)
+
+    def payload(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return _without_none(
+            {
+                "id": data["id"],
+                "connectorId": data["connector_id"],
+                "chargingProfilePurpose": data["purpose"] or None,
+                "stackLevel": data["stack_level"],
+            }
+        )
+
+
+class GetCompositeScheduleForm(CommandForm):
+    connector_id = forms.IntegerField(
+        label="connectorId", min_value=0, initial=1, help_text="0: the grid connection"
+    )
+    duration = forms.IntegerField(label="duration (s)", min_value=1, initial=3600)
+    charging_rate_unit = forms.ChoiceField(
+        label="chargingRateUnit", choices=_optional(RATE_UNITS), required=False
+    )
+
+    def payload(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return _without_none(
+            {
+                "connectorId": data["connector_id"],
+                "duration": data["duration"],
+                "chargingRateUnit": data["charging_rate_unit"] or None,
+            }
+        )

@@ -95,8 +95,10 @@ class Connector(models.Model):
     availability = models.CharField(max_length=16, blank=True, default="")
     availability_status = models.CharField(max_length=16, blank=True, default="")
     availability_updated_at = models.DateTimeField(null=True, blank=True)
-    # The last accepted GetCompositeSchedule.conf for this connector (0: the grid connection).
+    # The last accepted GetCompositeSchedule.conf for this connector (0: the grid connection),
+    # and the GetCompositeSchedule.req it answered (its duration and chargingRateUnit).
     composite_schedule = models.JSONField(null=True, blank=True)
+    composite_schedule_request = models.JSONField(null=True, blank=True)
     composite_schedule_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -587,3 +589,130 @@ class InstalledCertificate(models.Model):
             "issuerKeyHash": self.issuer_key_hash,
             "serialNumber": self.serial_number,
         }
+
+
+class ChargingProfilePurpose(models.TextChoices):
+    """ChargingProfilePurposeType (OCPP 1.6 §7.10)."""
+
+    CHARGE_POINT_MAX = "ChargePointMaxProfile"
+    TX_DEFAULT = "TxDefaultProfile"
+    TX = "TxProfile"
+
+
+class ChargingProfileKind(models.TextChoices):
+    """ChargingProfileKindType (OCPP 1.6 §7.9)."""
+
+    ABSOLUTE = "Absolute"
+    RECURRING = "Recurring"
+    RELATIVE = "Relative"
+
+
+class RecurrencyKind(models.TextChoices):
+    DAILY = "Daily"
+    WEEKLY = "Weekly"
+
+
+class ChargingRateUnit(models.TextChoices):
+    AMPERES = "A"
+    WATTS = "W"
+
+
+class ChargingProfileStatus(models.TextChoices):
+    """Our view of a profile on the charger (charging.services.charging_profiles)."""
+
+    REQUESTED = "Requested"  # sent (SetChargingProfile, RemoteStartTransaction), no answer yet
+    INSTALLED = "Installed"  # the charger accepted it
+    REJECTED = "Rejected"  # answered Rejected / NotSupported, or CALLERROR
+    UNCONFIRMED = "Unconfirmed"  # no answer (timeout, connection lost): the charger may hold it
+    REPLACED = "Replaced"  # a newer one with its id, or its stackLevel + purpose, was installed
+    CLEARED = "Cleared"  # an accepted ClearChargingProfile matched it
+    ENDED = "Ended"  # a TxProfile whose transaction stopped (OCPP 1.6 §3.13.1)
+
+
+class ChargingProfile(models.Model):
+    """A charging profile sent to a charge point (OCPP 1.6 §3.13, SetChargingProfile, or the
+    chargingProfile of a RemoteStartTransaction), and what became of it. One row per request:
+    rows replaced or cleared stay as history; at most one installed row per chargingProfileId,
+    and per connector + purpose + stackLevel, on a charge point (§5.16: a new one replaces)."""
+
+    LIVE_STATUSES = (
+        ChargingProfileStatus.REQUESTED,
+        ChargingProfileStatus.INSTALLED,
+        ChargingProfileStatus.UNCONFIRMED,
+    )
+
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="charging_profiles"
+    )
+    # 0: the whole charge point. None: a RemoteStartTransaction without connectorId, until
+    # its StartTransaction says which connector the charger chose.
+    connector_id = models.PositiveIntegerField(null=True, blank=True)
+    charging_profile_id = models.IntegerField(help_text="chargingProfileId")
+    stack_level = models.PositiveIntegerField()
+    purpose = models.CharField(max_length=24, choices=ChargingProfilePurpose.choices)
+    kind = models.CharField(max_length=16, choices=ChargingProfileKind.choices)
+    recurrency_kind = models.CharField(
+        max_length=8, choices=RecurrencyKind.choices, blank=True, default=""
+    )
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_to = models.DateTimeField(null=True, blank=True)
+    # TxProfile: the transaction it limits (its transactionId, or the one its
+    # RemoteStartTransaction started); it ends with that transaction.
+    transaction = models.ForeignKey(
+        Transaction,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="charging_profiles",
+    )
+    # chargingSchedule (OCPP 1.6 §7.13)
+    duration = models.PositiveIntegerField(null=True, blank=True, help_text="seconds")
+    start_schedule = models.DateTimeField(null=True, blank=True)
+    charging_rate_unit = models.CharField(max_length=1, choices=ChargingRateUnit.choices)
+    min_charging_rate = models.FloatField(null=True, blank=True)
+    # [{"startPeriod": s, "limit": x, "numberPhases": n?}, ...] as sent
+    schedule_periods = models.JSONField(default=list, blank=True)
+
+    status = models.CharField(
+        max_length=16,
+        choices=ChargingProfileStatus.choices,
+        default=ChargingProfileStatus.REQUESTED,
+    )
+    answer = models.CharField(
+        max_length=64, blank=True, default="", help_text="The charger's status, or CALLERROR code"
+    )
+    # The call that set it (SetChargingProfile, or RemoteStartTransaction), and the one that
+    # cleared it.
+    call = models.ForeignKey(
+        OutboundCall, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cleared_by = models.ForeignKey(
+        OutboundCall, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["charge_point", "charging_profile_id"],
+                condition=models.Q(status="Installed"),
+                name="charging_profile_installed_id_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["charge_point", "connector_id", "purpose", "stack_level"],
+                condition=models.Q(status="Installed"),
+                name="charging_profile_installed_stack_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["charge_point", "status"], name="charging_profile_cp_status"),
+        ]
+
+    def __str__(self) -> str:
+        where = "?" if self.connector_id is None else self.connector_id
+        return (
+            f"profile {self.charging_profile_id} {self.purpose} level {self.stack_level} "
+            f"on {self.charge_point_id}/{where} ({self.status})"
+        )

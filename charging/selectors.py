@@ -27,6 +27,7 @@ from .models import (
     PENDING_CALL_STATUSES,
     ChargePoint,
     ChargerJob,
+    ChargingProfile,
     ConfigurationKey,
     ConnectionEvent,
     Direction,
@@ -341,15 +342,17 @@ def outbound_call_is_stale(*, call: OutboundCall, now: datetime | None = None) -
     return call.is_pending and call.created_at + timedelta(seconds=limit) < (now or timezone.now())
 
 
+def _given(queryset: QuerySet, **lookups: object) -> QuerySet:
+    """`queryset` filtered on each lookup given (neither None nor empty)."""
+    return queryset.filter(**{k: v for k, v in lookups.items() if v is not None and v != ""})
+
+
 def reservation_list(
     *, charge_point_id: str | None = None, status: str | None = None
 ) -> QuerySet[Reservation]:
-    reservations = Reservation.objects.order_by("-id")
-    if charge_point_id:
-        reservations = reservations.filter(charge_point_id=charge_point_id)
-    if status:
-        reservations = reservations.filter(status=status)
-    return reservations
+    return _given(
+        Reservation.objects.order_by("-id"), charge_point_id=charge_point_id, status=status
+    )
 
 
 def configuration_key_int(*, charge_point: ChargePoint, key: str) -> int | None:
@@ -368,11 +371,26 @@ def configuration_key_int(*, charge_point: ChargePoint, key: str) -> int | None:
 def job_list(
     *, charge_point_id: str | None = None, kind: str | None = None, finished: bool | None = None
 ) -> QuerySet[ChargerJob]:
-    jobs = ChargerJob.objects.order_by("-id")
-    if charge_point_id:
-        jobs = jobs.filter(charge_point_id=charge_point_id)
-    if kind:
-        jobs = jobs.filter(kind=kind)
-    if finished is not None:
-        jobs = jobs.filter(finished=finished)
-    return jobs
+    return _given(
+        ChargerJob.objects.order_by("-id"),
+        charge_point_id=charge_point_id,
+        kind=kind,
+        finished=finished,
+    )
+
+
+def charging_profile_list(
+    *,
+    charge_point_id: str | None = None,
+    status: str | None = None,
+    purpose: str | None = None,
+    connector_id: int | None = None,
+) -> QuerySet[ChargingProfile]:
+    """Our view of the charging profiles sent to chargers, newest first."""
+    return _given(
+        ChargingProfile.objects.order_by("-id"),
+        charge_point_id=charge_point_id,
+        status=status,
+        purpose=purpose,
+        connector_id=connector_id,
+    )

@@ -12,6 +12,7 @@ from . import (
     reservations,
     security,
     site,
+    smart_charging,
     transactions,
 )
 
@@ -24,5 +25,6 @@ __all__ = [
     "reservations",
     "security",
     "site",
+    "smart_charging",
     "transactions",
 ]

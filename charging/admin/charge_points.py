@@ -24,6 +24,7 @@ from .base import (
     _table,
 )
 from .commands import ADMISSION_ACTIONS, COMMAND_ACTIONS, CommandPermissionMixin
+from .smart_charging import ChargingProfileInline, composite_schedule_html, composite_schedules_html
 
 RECENT_ROWS = 20  # messages and connection events shown on a charge point's page
 
@@ -115,7 +116,7 @@ class ChargePointAdmin(CommandPermissionMixin, ReadOnlyAdmin):
         "approved",
     )
     search_fields = ("id", "vendor", "model", "serial_number", "charge_box_serial_number")
-    inlines = (ConnectorInline, ConfigurationKeyInline)
+    inlines = (ConnectorInline, ChargingProfileInline, ConfigurationKeyInline)
     fieldsets = (
         (None, {"fields": ("id", "online", "registration_status", "active_transaction")}),
         ("Admission", {"fields": ("approved", "has_authorization_key")}),
@@ -155,6 +156,7 @@ class ChargePointAdmin(CommandPermissionMixin, ReadOnlyAdmin):
                 ),
             },
         ),
+        ("Composite schedules", {"fields": ("composite_schedules",)}),
         ("Recent connection events", {"fields": ("recent_connection_events",)}),
         ("Recent messages", {"fields": ("recent_messages",)}),
     )
@@ -162,6 +164,7 @@ class ChargePointAdmin(CommandPermissionMixin, ReadOnlyAdmin):
         "online",
         "has_authorization_key",
         "active_transaction",
+        "composite_schedules",
         "recent_connection_events",
         "recent_messages",
     )
@@ -259,6 +262,10 @@ class ChargePointAdmin(CommandPermissionMixin, ReadOnlyAdmin):
             ),
         )
 
+    @admin.display(description="composite schedules (GetCompositeSchedule)")
+    def composite_schedules(self, charge_point: ChargePoint) -> SafeString | str:
+        return composite_schedules_html(list(charge_point.connectors.all()))
+
     @admin.display(description="connection events")
     def recent_connection_events(self, charge_point: ChargePoint) -> SafeString:
         events = charge_point.connection_events.order_by("-id")[:RECENT_ROWS]
@@ -327,6 +334,11 @@ class ConnectorAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status", "error_code")
     search_fields = ("charge_point__id",)
+    readonly_fields = ("composite_schedule_chart",)
+
+    @admin.display(description="composite schedule chart")
+    def composite_schedule_chart(self, connector: Connector) -> SafeString | str:
+        return composite_schedule_html(connector)
 
 
 @admin.register(ConfigurationKey)

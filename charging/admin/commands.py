@@ -59,6 +59,26 @@ def _send_command(
         )
 
 
+def _send_for_each(
+    request: HttpRequest,
+    rows: QuerySet,
+    *,
+    action: str,
+    payload: Callable[[Any], dict[str, Any]],
+    refusal: Callable[[Any], str | None],
+) -> None:
+    """Send `action` about each selected row (a reservation, a profile) to its charge point;
+    a row `refusal` names a reason for is skipped with that warning."""
+    for row in rows.order_by("id"):
+        reason = refusal(row)
+        if reason is not None:
+            messages.warning(request, reason)
+            continue
+        _send_command(
+            request, charge_point_id=row.charge_point_id, action=action, payload=payload(row)
+        )
+
+
 def _command_action(
     name: str,
     *,
@@ -168,6 +188,24 @@ COMMAND_ACTIONS = [
         action="ReserveNow",
         description="Reserve now…",
         form_class=forms.ReserveNowForm,
+    ),
+    _command_action(
+        "set_charging_profile",
+        action="SetChargingProfile",
+        description="Set charging profile…",
+        form_class=forms.SetChargingProfileForm,
+    ),
+    _command_action(
+        "clear_charging_profile",
+        action="ClearChargingProfile",
+        description="Clear charging profiles…",
+        form_class=forms.ClearChargingProfileForm,
+    ),
+    _command_action(
+        "get_composite_schedule",
+        action="GetCompositeSchedule",
+        description="Get composite schedule…",
+        form_class=forms.GetCompositeScheduleForm,
     ),
 ]
 

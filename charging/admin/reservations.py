@@ -3,13 +3,13 @@ them; reservations are made with the charge points' *Reserve now…* action."""
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from ..models import Reservation
 from .base import ReadOnlyAdmin
-from .commands import CommandPermissionMixin, _send_command
+from .commands import CommandPermissionMixin, _send_for_each
 
 
 @admin.register(Reservation)
@@ -32,13 +32,14 @@ class ReservationAdmin(CommandPermissionMixin, ReadOnlyAdmin):
 
     @admin.action(description="Cancel reservation", permissions=["command"])
     def cancel_reservation(self, request: HttpRequest, queryset: QuerySet[Reservation]) -> None:
-        for reservation in queryset.order_by("id"):
-            if reservation.status not in Reservation.ACTIVE_STATUSES:
-                messages.warning(request, f"Reservation {reservation.id} is {reservation.status}")
-                continue
-            _send_command(
-                request,
-                charge_point_id=reservation.charge_point_id,
-                action="CancelReservation",
-                payload={"reservationId": reservation.id},
-            )
+        _send_for_each(
+            request,
+            queryset,
+            action="CancelReservation",
+            payload=lambda reservation: {"reservationId": reservation.id},
+            refusal=lambda reservation: (
+                None
+                if reservation.status in Reservation.ACTIVE_STATUSES
+                else f"Reservation {reservation.id} is {reservation.status}"
+            ),
+        )

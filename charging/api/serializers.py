@@ -11,6 +11,7 @@ from charging import selectors
 from charging.models import (
     ChargePoint,
     ChargerJob,
+    ChargingProfile,
     Connector,
     IdTag,
     MeterValue,
@@ -234,6 +235,45 @@ class ChargerJobSerializer(serializers.ModelSerializer):
             "finished",
             "history",
             "call",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ChargingProfileSerializer(serializers.ModelSerializer):
+    """Our view of a charging profile sent to the charger (OCPP 1.6 §3.13); `status` is ours
+    (Requested, Installed, Rejected, Unconfirmed, Replaced, Cleared, Ended), `answer` the
+    charger's."""
+
+    charge_point = serializers.CharField(source="charge_point_id", read_only=True)
+    transaction = serializers.IntegerField(source="transaction_id", read_only=True, allow_null=True)
+    call = serializers.IntegerField(source="call_id", read_only=True, allow_null=True)
+    cleared_by = serializers.IntegerField(source="cleared_by_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ChargingProfile
+        fields = [
+            "id",
+            "charge_point",
+            "connector_id",
+            "charging_profile_id",
+            "stack_level",
+            "purpose",
+            "kind",
+            "recurrency_kind",
+            "valid_from",
+            "valid_to",
+            "transaction",
+            "duration",
+            "start_schedule",
+            "charging_rate_unit",
+            "min_charging_rate",
+            "schedule_periods",
+            "status",
+            "answer",
+            "call",
+            "cleared_by",
             "created_at",
             "updated_at",
         ]

@@ -33,6 +33,11 @@ urlpatterns = [
         name="charge-point-local-list",
     ),
     path(
+        "charge-points/<str:charge_point_id>/charging-profiles/",
+        views.ChargingProfileListView.as_view(),
+        name="charge-point-charging-profiles",
+    ),
+    path(
         "charge-points/<str:charge_point_id>/approval/",
         views.ApprovalView.as_view(),
         name="charge-point-approval",

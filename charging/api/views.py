@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
@@ -17,7 +17,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from charging import admission, commands, selectors, services
-from charging.models import ChargerJob, IdTag, OutboundCall, OutboundCallStatus, Reservation
+from charging.models import (
+    ChargerJob,
+    ChargingProfile,
+    ChargingProfilePurpose,
+    ChargingProfileStatus,
+    IdTag,
+    OutboundCall,
+    OutboundCallStatus,
+    Reservation,
+)
 
 from . import serializers
 
@@ -172,6 +181,37 @@ class ChargerJobViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
             charge_point_id=_str_param(self.request, "charge_point"),
             kind=_str_param(self.request, "kind"),
             finished=_bool_param(self.request, "finished"),
+        )
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("status", str, enum=ChargingProfileStatus.values),
+        OpenApiParameter("purpose", str, enum=ChargingProfilePurpose.values),
+        OpenApiParameter("connector_id", int, description="0: the whole charge point's"),
+    ]
+)
+class ChargingProfileListView(APIMixin, generics.ListAPIView):
+    """The charging profiles sent to a charge point and what became of them, newest first
+    (`?status=Installed`: what it holds as far as we know). Set one with `POST
+    .../calls/SetChargingProfile/` (without `chargingProfileId`, the next free one is given),
+    clear with `.../calls/ClearChargingProfile/`."""
+
+    serializer_class = serializers.ChargingProfileSerializer
+    queryset = ChargingProfile.objects.none()  # for the schema; get_queryset is what runs
+
+    def get_queryset(self) -> QuerySet:
+        charge_point_id = self.kwargs["charge_point_id"]
+        if selectors.charge_point_get(charge_point_id=charge_point_id) is None:
+            raise NotFound("No such charge point.")
+        connector_id = _str_param(self.request, "connector_id")
+        if connector_id is not None and not connector_id.isdigit():
+            raise ValidationError({"connector_id": "A connector number."})
+        return selectors.charging_profile_list(
+            charge_point_id=charge_point_id,
+            status=_str_param(self.request, "status"),
+            purpose=_str_param(self.request, "purpose"),
+            connector_id=None if connector_id is None else int(connector_id),
         )
 
 

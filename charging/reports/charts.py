@@ -1,5 +1,5 @@
 """Server-rendered SVG charts (no JavaScript, nothing fetched): a transaction's energy and power
-over time, and energy per day."""
+over time, energy per day, and charging schedules."""
 
 from __future__ import annotations
 
@@ -209,4 +209,82 @@ def daily_bar_chart_svg(
         f'<line x1="{frame.left}" x2="{frame.left + frame.plot_w}" y1="{_num(frame.bottom_y)}" '
         f'y2="{_num(frame.bottom_y)}" stroke="#999" stroke-width="1"/>'
     )
+    return _svg(frame, title, body)
+
+
+def _seconds_label(seconds: float) -> str:
+    """0, 90 s, 15 min, 1 h 30 min: a schedule's offset from its start."""
+    seconds = int(round(seconds))
+    if seconds == 0:
+        return "0"
+    if seconds < 120:
+        return f"{seconds} s"
+    hours, minutes = divmod(seconds // 60, 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def schedule_chart_svg(
+    *,
+    periods: Sequence[dict],
+    unit: str,
+    duration: float | None = None,
+    title: str = "",
+    width: int = 760,
+    height: int = 220,
+) -> SafeString:
+    """A charging schedule (OCPP 1.6 §7.13 ChargingSchedule) as steps: each period's limit
+    (A or W) from its startPeriod to the next one's, the last to `duration` seconds (or a
+    quarter past its start when the schedule has no duration)."""
+    frame = _Frame(width=width, height=height, left=56, right=12, top=24, bottom=32)
+    title = title or f"Charging limit ({unit}) over the schedule"
+    steps = sorted(
+        (float(p["startPeriod"]), float(p["limit"]))
+        for p in periods
+        if isinstance(p, dict)
+        and isinstance(p.get("startPeriod"), int | float)
+        and isinstance(p.get("limit"), int | float)
+    )
+    if not steps:
+        body = [
+            f'<text x="{width // 2}" y="{height // 2}" text-anchor="middle" {TEXT_STYLE}>'
+            "No schedule periods</text>"
+        ]
+        return _svg(frame, title, body)
+    last_start = steps[-1][0]
+    end = float(duration) if duration and duration > last_start else last_start * 1.25 or 3600.0
+    steps = [(start, limit) for start, limit in steps if start < end]
+    top = nice_max(max(limit for _, limit in steps))
+    body = _y_axis(frame, top, x=frame.left - 6, anchor="end", colour="#555", unit=unit)
+
+    def x(seconds: float) -> float:
+        return frame.left + seconds / end * frame.plot_w
+
+    coords = []
+    for i, (start, limit) in enumerate(steps):
+        stop = steps[i + 1][0] if i + 1 < len(steps) else end
+        y = frame.y(limit, top)
+        coords += [f"{_num(x(start))},{_num(y)}", f"{_num(x(stop))},{_num(y)}"]
+        body.append(
+            f'<rect class="period" x="{_num(x(start))}" y="{_num(y)}" '
+            f'width="{_num(x(stop) - x(start))}" height="{_num(frame.bottom_y - y)}" '
+            f'fill="{ENERGY_COLOUR}" fill-opacity="0.15"><title>from {_seconds_label(start)}: '
+            f"{_label(limit)} {escape(unit)}</title></rect>"
+        )
+    body.append(
+        f'<polyline class="series-limit" fill="none" stroke="{ENERGY_COLOUR}" stroke-width="2" '
+        f'points="{" ".join(coords)}"/>'
+    )
+    body.append(
+        f'<line x1="{frame.left}" x2="{frame.left + frame.plot_w}" y1="{_num(frame.bottom_y)}" '
+        f'y2="{_num(frame.bottom_y)}" stroke="#999" stroke-width="1"/>'
+    )
+    for i in range(5):
+        at = end * i / 4
+        anchor = "start" if i == 0 else "end" if i == 4 else "middle"
+        body.append(
+            f'<text x="{_num(x(at))}" y="{_num(frame.bottom_y + 16)}" text-anchor="{anchor}" '
+            f"{TEXT_STYLE}>{_seconds_label(at)}</text>"
+        )
     return _svg(frame, title, body)

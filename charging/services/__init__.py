@@ -15,6 +15,21 @@ from .charge_points import (
     configuration_key_set,
     configuration_keys_store,
 )
+from .charging_profiles import (
+    CALL_ENDED_CALLBACK as CHARGING_PROFILE_CALLBACK,
+)
+from .charging_profiles import (
+    charging_profile_answered,
+    charging_profile_bind,
+    charging_profile_call_ended,
+    charging_profile_in,
+    charging_profile_refusal,
+    charging_profile_request,
+    charging_profile_with_id,
+    charging_profiles_clear_answered,
+    charging_profiles_end,
+    charging_profiles_matching,
+)
 from .connections import (
     charge_point_connected,
     charge_point_disconnected,
@@ -72,6 +87,17 @@ __all__ = [
     "Expired",
     "expire_due",
     "ANSWER_HANDLERS",
+    "CHARGING_PROFILE_CALLBACK",
+    "charging_profile_answered",
+    "charging_profile_bind",
+    "charging_profile_call_ended",
+    "charging_profile_in",
+    "charging_profile_refusal",
+    "charging_profile_request",
+    "charging_profile_with_id",
+    "charging_profiles_clear_answered",
+    "charging_profiles_end",
+    "charging_profiles_matching",
     "DEFAULT_STOP_REASON",
     "MAX_CHARGE_POINT_ID_LENGTH",
     "ORPHAN_STOP_REASON",

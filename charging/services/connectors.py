@@ -90,12 +90,18 @@ def connector_composite_schedule_set(
     charge_point: ChargePoint,
     connector_id: int,
     schedule: dict[str, Any],
+    request: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> Connector:
+    """An accepted GetCompositeSchedule.conf, kept with the request it answers (its duration
+    and chargingRateUnit say what the schedule covers)."""
     connector, _ = Connector.objects.get_or_create(
         charge_point=charge_point, connector_id=connector_id
     )
     connector.composite_schedule = clean_json(schedule)
+    connector.composite_schedule_request = clean_json(request)
     connector.composite_schedule_at = at or timezone.now()
-    connector.save(update_fields=["composite_schedule", "composite_schedule_at"])
+    connector.save(
+        update_fields=["composite_schedule", "composite_schedule_request", "composite_schedule_at"]
+    )
     return connector

@@ -29,6 +29,7 @@ from .charge_points import (
     configuration_key_set,
     configuration_keys_store,
 )
+from .charging_profiles import charging_profile_answered, charging_profiles_clear_answered
 from .connectors import connector_availability_set, connector_composite_schedule_set
 from .installed_certificates import (
     installed_certificate_answered,
@@ -322,6 +323,7 @@ def _answered_get_composite_schedule(call: OutboundCall, response: dict[str, Any
             charge_point=call.charge_point,
             connector_id=int(call.payload["connectorId"]),
             schedule=response,
+            request=call.payload,
             at=call.answered_at,
         )
 
@@ -341,6 +343,7 @@ ANSWER_HANDLERS: dict[str, Callable[[OutboundCall, dict[str, Any]], None]] = {
     "CancelReservation": _by_keyword(reservation_cancel_answered),
     "ChangeAvailability": _answered_change_availability,
     "ChangeConfiguration": _answered_change_configuration,
+    "ClearChargingProfile": _by_keyword(charging_profiles_clear_answered),
     "DeleteCertificate": _by_keyword(installed_certificate_deleted),
     "GetCompositeSchedule": _answered_get_composite_schedule,
     "GetConfiguration": _answered_get_configuration,
@@ -349,8 +352,10 @@ ANSWER_HANDLERS: dict[str, Callable[[OutboundCall, dict[str, Any]], None]] = {
     "GetLocalListVersion": _answered_get_local_list_version,
     "GetLog": _by_keyword(job_answered),
     "InstallCertificate": _by_keyword(installed_certificate_answered),
+    "RemoteStartTransaction": _by_keyword(charging_profile_answered),
     "ReserveNow": _by_keyword(reservation_answered),
     "SendLocalList": _answered_send_local_list,
+    "SetChargingProfile": _by_keyword(charging_profile_answered),
     "SignedUpdateFirmware": _by_keyword(job_answered),
     "UpdateFirmware": _by_keyword(job_answered),
 }

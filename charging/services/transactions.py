@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from .. import selectors
 from ..models import ChargePoint, Message, Transaction
+from .charging_profiles import charging_profile_bind, charging_profiles_end
 from .messages import _append_note
 from .meter_values import meter_values_record
 from .reservations import reservation_use
@@ -37,7 +38,8 @@ def transaction_start(
     received_at: datetime | None = None,
 ) -> Transaction:
     """Open a transaction; an identical StartTransaction.req (a retry) returns the one it made.
-    A `reservation_id` ends that reservation as used by it."""
+    A `reservation_id` ends that reservation as used by it; the TxProfile of the
+    RemoteStartTransaction that asked for it becomes its own."""
     existing = selectors.transaction_find_start(
         charge_point=charge_point,
         connector_id=connector_id,
@@ -62,6 +64,7 @@ def transaction_start(
         reservation_use(
             charge_point=charge_point, reservation_id=reservation_id, transaction=transaction
         )
+    charging_profile_bind(transaction=transaction)
     return transaction
 
 
@@ -99,6 +102,7 @@ def transaction_close_orphans(
                 "notes",
             ]
         )
+        charging_profiles_end(transaction=transaction, at=at)
         logger.warning("%s: closed orphaned transaction %s", charge_point.id, transaction.id)
         closed.append(transaction)
     return closed
@@ -178,6 +182,7 @@ def transaction_stop(
             "notes",
         ]
     )
+    charging_profiles_end(transaction=transaction, at=received_at)
     if transaction_data:
         meter_values_record(
             charge_point=charge_point,

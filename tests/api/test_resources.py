@@ -12,6 +12,7 @@ from django.utils import timezone
 from charging import services
 from charging.models import (
     ChargerJob,
+    ChargingProfile,
     Connector,
     IdTag,
     MeterValue,
@@ -306,3 +307,49 @@ def test_jobs_list_filters(api):
     assert ids("?charge_point=CP-1&finished=false") == [firmware.id]
     detail = api.get(f"/api/v1/jobs/{firmware.id}/").json()
     assert [step["status"] for step in detail["history"]] == ["Requested"]
+
+
+# --- charging profiles ---
+
+
+def test_charging_profiles_of_a_charge_point_list_and_filter(api):
+    one, two = make_charge_point("CP-1"), make_charge_point("CP-2")
+
+    def make(cp, profile_id, status, connector_id=1, purpose="TxDefaultProfile"):
+        return ChargingProfile.objects.create(
+            charge_point=cp,
+            connector_id=connector_id,
+            charging_profile_id=profile_id,
+            stack_level=0,
+            purpose=purpose,
+            kind="Absolute",
+            charging_rate_unit="A",
+            schedule_periods=[{"startPeriod": 0, "limit": 6.0}],
+            status=status,
+        )
+
+    old = make(one, 1, "Replaced")
+    held = make(one, 2, "Installed", connector_id=0, purpose="ChargePointMaxProfile")
+    make(two, 1, "Installed")
+
+    def ids(query=""):
+        response = api.get(f"/api/v1/charge-points/CP-1/charging-profiles/{query}")
+        assert response.status_code == 200, response.content
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids() == [held.id, old.id]
+    assert ids("?status=Installed") == ids("?connector_id=0") == [held.id]
+    assert ids("?purpose=TxDefaultProfile") == [old.id]
+    (row,) = api.get("/api/v1/charge-points/CP-1/charging-profiles/?status=Installed").json()[
+        "results"
+    ]
+    assert (row["charge_point"], row["charging_profile_id"], row["purpose"]) == (
+        "CP-1",
+        2,
+        "ChargePointMaxProfile",
+    )
+    assert row["schedule_periods"] == [{"startPeriod": 0, "limit": 6.0}]
+    assert api.get("/api/v1/charge-points/NOPE/charging-profiles/").status_code == 404
+    assert (
+        api.get("/api/v1/charge-points/CP-1/charging-profiles/?connector_id=x").status_code == 400
+    )

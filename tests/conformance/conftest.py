@@ -101,10 +101,13 @@ def client_tls(ca: trustme.CA, *, certificate_for: str | None = None) -> ssl.SSL
 @pytest.fixture(scope="session")
 def tls_gateway(stack: Any, ca: trustme.CA, tmp_path_factory: Any) -> Iterator[dict[str, int]]:
     """Gateways serving wss:// with a certificate of `ca`: `profile_2` (TLS + HTTP Basic,
-    `--authorize`) and `profile_3` (a client certificate signed by `ca` required). Their ports."""
+    `--authorize`) and `profile_3` (a client certificate required, signed by `ca` or by the
+    stack's own CA, OCPP_CA_CERTIFICATE, which signs the certificates charge points renew with
+    SignCertificate: TC_074). Their ports."""
     directory = tmp_path_factory.mktemp("tls")
     ca_file = directory / "ca.pem"
     ca.cert_pem.write_to_path(ca_file)
+    ca_file.write_text(ca_file.read_text() + Path(stack.env["OCPP_CA_CERTIFICATE"]).read_text())
     # An RSA and an ECDSA certificate: the whitepaper's suites need both (TC_086, TC_087).
     certs, keys = [], []
     for key_type in (trustme.KeyType.RSA, trustme.KeyType.ECDSA):

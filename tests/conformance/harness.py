@@ -21,6 +21,7 @@ from charging import conf
 from charging.middleware import AutoRemoteStartMiddleware
 from charging.middleware.pipeline import DEFAULT_MIDDLEWARE
 from charging.protocol import MessageType, action_name
+from charging.services.charging_profiles import PROFILE_FIELDS
 from tests.e2e.harness import DEFAULT_ANSWERS, Received, SimulatedChargePoint, charger, in_thread
 
 # The tool's test data (OCTT "Configured ..." values).
@@ -29,6 +30,12 @@ CONNECTOR = 1  # <Configured ConnectorId>
 NUMBER_OF_CONNECTORS = 2  # <Configured NumberOfConnectors>
 VENDOR, MODEL = "OCTT", "Simulator"  # <Configured Vendor Name>, <Configured Model>
 WAIT = 20.0  # seconds the operator waits for a charger's answer (?wait=)
+# Smart charging (TC_056, TC_057, TC_059, TC_066, TC_067).
+STACK_LEVEL = 1  # <Configured stackLevel>
+CHARGING_RATE_UNIT = "A"  # <Configured chargingRateUnit>: limits of 6.0 A (6000.0 in W)
+SCHEDULE_DURATION = 3600  # <Configured duration>, <Configured Charging Schedule Duration>
+START_PERIOD = 0  # <Configured startPeriod>
+NUMBER_PHASES = 3  # <Configured numberPhases>
 AUTO_ID_TAG = conf.get("OCPP_AUTO_REMOTE_START_ID_TAG")
 
 
@@ -122,6 +129,23 @@ class Operator:
         assert sent == payload
         assert outcome["response"] == {"status": answer}
         return reservation_id
+
+    async def with_profile(
+        self, cp: Station, action: str, payload: dict[str, Any], *, answer: str = "Accepted"
+    ) -> dict[str, Any]:
+        """SetChargingProfile, or RemoteStartTransaction with a chargingProfile, as an operator
+        sends one: without chargingProfileId, so the Central System gives the charge point's
+        next. The charge point checks it got `payload` plus that id, and answers `answer`.
+        The payload it received."""
+        cp.answer(action, {"status": answer})
+        outcome = await self.call(cp.id, action, payload)
+        received = await cp.expect(action)
+        field = PROFILE_FIELDS[action]
+        profile = dict(received.payload[field])
+        assert isinstance(profile.pop("chargingProfileId"), int)
+        assert {**received.payload, field: profile} == payload
+        assert outcome["response"] == {"status": answer}
+        return received.payload
 
     async def sync_local_list(self, cp: Station, *, full: bool, answer: str) -> dict[str, Any]:
         """The operator's "sync local list": the SendLocalList.req the charge point got (it

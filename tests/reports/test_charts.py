@@ -88,3 +88,21 @@ def test_daily_bar_chart_has_one_bar_per_day_with_its_height():
 def test_labels_are_escaped():
     svg = str(charts.daily_bar_chart_svg(days=[(date(2026, 1, 1), 1.0)], unit="<b>"))
     assert "<b>" not in svg and "&lt;b&gt;" in svg
+
+
+def test_schedule_chart_draws_each_period_as_a_step_to_the_duration():
+    periods = [{"startPeriod": 0, "limit": 16.0}, {"startPeriod": 1800, "limit": 8.0}]
+    svg = str(charts.schedule_chart_svg(periods=periods, unit="A", duration=3600))
+    # 760 × 220, margins 56/12/24/32: plot x 56..748 (692 wide), y 24..188 (164 high); top 20 A.
+    assert polyline(svg, "limit") == [
+        (56.0, pytest.approx(188 - 16 / 20 * 164, abs=0.05)),
+        (402.0, pytest.approx(188 - 16 / 20 * 164, abs=0.05)),
+        (402.0, pytest.approx(188 - 8 / 20 * 164, abs=0.05)),
+        (748.0, pytest.approx(188 - 8 / 20 * 164, abs=0.05)),
+    ]
+    assert "from 30 min: 8 A" in svg and ">1 h<" in svg
+
+
+def test_schedule_chart_without_periods_says_so_and_escapes_the_unit():
+    svg = str(charts.schedule_chart_svg(periods=[{"limit": "x"}], unit="<W>"))
+    assert "No schedule periods" in svg and "<W>" not in svg

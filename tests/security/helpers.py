@@ -11,7 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def csr_pem(common_name: str) -> str:
+def csr_and_key(common_name: str) -> tuple[str, bytes]:
+    """A charge point's certificate signing request (PEM) naming `common_name`, and its new
+    private key (PEM), as a charger makes them before a SignCertificate."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name(
         [
@@ -22,7 +24,16 @@ def csr_pem(common_name: str) -> str:
     request = (
         x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
     )
-    return request.public_bytes(serialization.Encoding.PEM).decode()
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return request.public_bytes(serialization.Encoding.PEM).decode(), key_pem
+
+
+def csr_pem(common_name: str) -> str:
+    return csr_and_key(common_name)[0]
 
 
 def write_ca(directory: Path) -> tuple[trustme.CA, Path, Path]:
