@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('charging', '0009_installed_certificates'),
+        ("charging", "0010_charge_point_last_call"),
     ]
 
     operations = [
