@@ -61,9 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "--systems",
                 nargs="+",
-                choices=["baseline", "ours"],
+                choices=["baseline", "ours", "transport"],
                 default=["baseline", "ours"],
-                help="what to run against, in order (default both)",
+                help="what to run against, in order (default baseline and ours; transport: "
+                "ours with the worker answering from memory, no database)",
             )
             p.add_argument(
                 "-c", "--worker-concurrency", type=int, default=2, help="Celery prefork processes"

@@ -117,7 +117,11 @@ class FullStack(System):
         concurrency: int = 2,
         web: bool = False,
         database: str = DB,
+        transport_only: bool = False,
     ) -> None:
+        # transport_only: the echo worker (benchmarks/load/echo_worker.py), no database work.
+        self.worker_app = "benchmarks.load.echo_worker" if transport_only else "celery_app"
+        self.name = "transport" if transport_only else "ours"
         self.database = database
         self.tmp = tmp
         self.amqp_url = amqp_url
@@ -158,7 +162,9 @@ class FullStack(System):
 
     def _start_worker(self) -> None:
         # As the other benchmarks and the e2e tests run it: prefork, `-l info`.
-        self.procs["worker"] = start_worker(self.tmp, self.env, concurrency=self.concurrency)
+        self.procs["worker"] = start_worker(
+            self.tmp, self.env, concurrency=self.concurrency, app=self.worker_app
+        )
 
     def _start_gateway(self) -> None:
         self.procs["gateway"], _ = start_gateway(self.tmp, self.env, port=self.port)

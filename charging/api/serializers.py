@@ -33,6 +33,10 @@ class ConnectorSerializer(serializers.ModelSerializer):
             "vendor_error_code",
             "timestamp",
             "status_updated_at",
+            # The last accepted GetCompositeSchedule answer and what was asked (docs/commands.md).
+            "composite_schedule",
+            "composite_schedule_request",
+            "composite_schedule_at",
         ]
 
 

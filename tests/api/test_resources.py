@@ -77,9 +77,31 @@ def test_charge_point_list_and_detail(api):
             "vendor_error_code": "",
             "timestamp": None,
             "status_updated_at": None,
+            "composite_schedule": None,
+            "composite_schedule_request": None,
+            "composite_schedule_at": None,
         }
     ]
     assert "reply_to" not in detail  # the gateway's routing stays internal
+
+
+def test_a_connectors_composite_schedule_is_shown_with_its_request(api):
+    point = make_charge_point("CP-1")
+    schedule = {
+        "chargingRateUnit": "W",
+        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7400}],
+    }
+    Connector.objects.create(
+        charge_point=point,
+        connector_id=1,
+        composite_schedule=schedule,
+        composite_schedule_request={"connectorId": 1, "duration": 3600},
+        composite_schedule_at=timezone.now(),
+    )
+    (connector,) = api.get("/api/v1/charge-points/CP-1/").json()["connectors"]
+    assert connector["composite_schedule"] == schedule
+    assert connector["composite_schedule_request"] == {"connectorId": 1, "duration": 3600}
+    assert connector["composite_schedule_at"] is not None
 
 
 def test_charge_point_ids_with_dots_resolve(api):

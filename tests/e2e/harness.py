@@ -169,7 +169,12 @@ def start_gateway(
 
 
 def start_worker(
-    tmp: Path, env: dict[str, str], *, name: str = "worker", concurrency: int = 2
+    tmp: Path,
+    env: dict[str, str],
+    *,
+    name: str = "worker",
+    concurrency: int = 2,
+    app: str = "celery_app",
 ) -> Process:
     worker = Process(
         name,
@@ -178,7 +183,7 @@ def start_worker(
             "-m",
             "celery",
             "-A",
-            "celery_app",
+            app,
             "worker",
             "-Q",
             "cp.*",
