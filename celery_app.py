@@ -1,8 +1,11 @@
 """The Celery application: `celery -A celery_app worker -Q cp.*`."""
 
+import logging
 import os
+from typing import Any
 
 from celery import Celery
+from celery.signals import after_setup_logger
 from kombu import Exchange, Queue
 
 from charging.protocol import envelope
@@ -39,3 +42,14 @@ app.conf.task_routes = {
     REAP_DEAD_GATEWAYS_TASK: {"queue": envelope.INBOUND_QUEUE},
 }
 app.conf.imports = ["tasks.inbound", "tasks.calls", "tasks.maintenance"]
+
+
+@after_setup_logger.connect
+def _quiet_per_task_lines(**kwargs: Any) -> None:
+    """Celery logs two INFO lines per task, here one task per frame: thousands a second for a
+    fleet. They cost the workers CPU and bury the warnings; LOG_EVERY_TASK=1 brings them back."""
+    from django.conf import settings
+
+    if not getattr(settings, "LOG_EVERY_TASK", False):
+        for name in ("celery.app.trace", "celery.worker.strategy"):
+            logging.getLogger(name).setLevel(logging.WARNING)

@@ -177,6 +177,9 @@ CELERY_TIMEZONE = "UTC"
 # Celery's Django fix-up closes the DB connection around every task unless told to reuse it
 # (measured 50 → 155 tasks/s). No hard time limits on these tasks, see celery-notes.
 CELERY_DB_REUSE_MAX = int(os.environ.get("CELERY_DB_REUSE_MAX", "1000"))
+# Celery's two INFO lines per task ("received", "succeeded"): one per frame, so off unless asked
+# for (celery_app.py); problems are logged as warnings and errors either way.
+LOG_EVERY_TASK = _env_bool("LOG_EVERY_TASK", False)
 if not AMQP_URL:
     # Embedded default: no broker, so tasks (commands) run in the caller's process, and their
     # outcome is kept like a worker's.
