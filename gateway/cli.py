@@ -34,6 +34,12 @@ def build_parser(*, prog: str = "gateway") -> argparse.ArgumentParser:
         help="seconds to wait for a worker's reply before the next event (default 30)",
     )
     parser.add_argument(
+        "--compression",
+        choices=["deflate", "off"],
+        help="per-message deflate when the charger offers it, with a small window; off: never "
+        "(default deflate)",
+    )
+    parser.add_argument(
         "--max-frame-size",
         type=int,
         help="largest accepted message in bytes; bigger ones close with 1009 (default 65536)",
@@ -109,6 +115,7 @@ def config_from_args(args: argparse.Namespace) -> GatewayConfig:
             "ping_interval",
             "reply_timeout",
             "max_frame_size",
+            "compression",
             "heartbeat_interval",
             "idle_timeout",
             "max_frames_per_second",

@@ -70,3 +70,10 @@ def test_pika_retry_options_are_stripped_from_the_amqp_url() -> None:
     assert (attempts, delay) == (20, 1.0)
     url, attempts, _ = split_retry_options("amqp://localhost/?heartbeat=10")
     assert (url, attempts) == ("amqp://localhost/?heartbeat=10", 1)
+
+
+def test_compression_is_deflate_by_default_off_on_request_and_nothing_else() -> None:
+    assert GatewayConfig().compression == "deflate"
+    assert GatewayConfig.from_env({"LEVITY_GATEWAY_COMPRESSION": "off"}).compression == "off"
+    with pytest.raises(ValueError, match="compression 'gzip'"):
+        GatewayConfig.from_env({"LEVITY_GATEWAY_COMPRESSION": "gzip"})
