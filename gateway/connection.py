@@ -68,7 +68,9 @@ class Connection:
         # Bounded: a charger flooding frames stops being read (TCP backpressure) instead of
         # growing memory; a well-behaved one has a single CALL in flight anyway.
         self._events: asyncio.Queue[env.Inbound] = asyncio.Queue(maxsize=max_pending_events)
-        self._outbox: asyncio.Queue[env.OutboundCall] = asyncio.Queue()
+        # Created with the first outbound CALL: most chargers sit idle for hours, and a queue and
+        # a task cost about 4 KiB a connection (the idle benchmark, benchmarks/load).
+        self._outbox: asyncio.Queue[env.OutboundCall] | None = None
         self._idle_timeout = idle_timeout or None
         # Loop time the reader began waiting for the next message; None while it is busy (time
         # spent on our own backpressure or throttling is never the charger's silence).
@@ -110,9 +112,6 @@ class Connection:
             self._forward_all(), name=f"forward {self.charge_point_id} {self.id[:8]}"
         )
         await self._emit("connect", remote=self.remote, subprotocol=self.websocket.subprotocol)
-        self._sender = asyncio.create_task(
-            self._send_calls(), name=f"send {self.charge_point_id} {self.id[:8]}"
-        )
         if self._idle_timeout is not None:
             self._watchdog = asyncio.create_task(
                 self._watch_idle(),
@@ -348,7 +347,7 @@ class Connection:
     def _queue_calls(self, calls: list[env.OutboundCall]) -> None:
         if not any(_delay(call) > 0 for call in calls):
             for call in calls:
-                self._outbox.put_nowait(call)
+                self._enqueue(call)
             return
         task = asyncio.create_task(self._queue_later(calls))
         self._delayed.add(task)
@@ -362,12 +361,22 @@ class Connection:
             remaining = start + _delay(call) - loop.time()
             if remaining > 0:
                 await asyncio.sleep(remaining)
-            self._outbox.put_nowait(call)
+            self._enqueue(call)
 
-    async def _send_calls(self) -> None:
+    def _enqueue(self, call: env.OutboundCall) -> None:
+        if not self._open:
+            return  # the worker ends the calls of a closed connection on its `disconnect`
+        if self._outbox is None:
+            self._outbox = asyncio.Queue()
+            self._sender = asyncio.create_task(
+                self._send_calls(self._outbox), name=f"send {self.charge_point_id} {self.id[:8]}"
+            )
+        self._outbox.put_nowait(call)
+
+    async def _send_calls(self, outbox: asyncio.Queue[env.OutboundCall]) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            call = await self._outbox.get()
+            call = await outbox.get()
             answered: asyncio.Future[float] = loop.create_future()
             try:
                 action = str(call.get("action") or "")

@@ -197,15 +197,17 @@ def test_oversized_or_malformed_handshakes_are_refused_and_others_served(request
 def test_compression_is_lean_or_off(compression: str, negotiated: str | None) -> None:
     async def scenario() -> None:
         bus = FakeBus()
-        async with running_gateway(bus, compression=compression) as (_, url):
-            # websockets' client offers deflate with client_max_window_bits, as many chargers do.
-            async with connect(f"{url}/ocpp/CP-1", subprotocols=OCPP16) as client:
-                assert client.response is not None
-                assert client.response.headers.get("Sec-WebSocket-Extensions") == negotiated
-                await bus.reply(await bus.next())  # connect
-                await client.send(json.dumps([2, "1", "Heartbeat", {}]))
-                answer = json.dumps([3, "1", {"currentTime": "2026-12-01T00:00:00Z" * 20}])
-                await bus.reply(await bus.next(), send=answer)
-                assert await client.recv() == answer
+        # websockets' client offers deflate with client_max_window_bits, as many chargers do.
+        async with (
+            running_gateway(bus, compression=compression) as (_, url),
+            connect(f"{url}/ocpp/CP-1", subprotocols=OCPP16) as client,
+        ):
+            assert client.response is not None
+            assert client.response.headers.get("Sec-WebSocket-Extensions") == negotiated
+            await bus.reply(await bus.next())  # connect
+            await client.send(json.dumps([2, "1", "Heartbeat", {}]))
+            answer = json.dumps([3, "1", {"currentTime": "2026-12-01T00:00:00Z" * 20}])
+            await bus.reply(await bus.next(), send=answer)
+            assert await client.recv() == answer
 
     run(scenario())
