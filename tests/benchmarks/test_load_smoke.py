@@ -70,3 +70,17 @@ def test_generator_against_the_full_stack(tmp_path):
     ):
         summary = clean_run(stack, chargers=5, rate=5)
     assert set(summary["processes"]) == {"gateway", "workers"}
+
+
+def test_generator_against_the_transport_alone(tmp_path):
+    """The echo worker (benchmarks/load/echo_worker.py) behind a real gateway and RabbitMQ: every
+    call answered, nothing stored."""
+    with (
+        rabbitmq_vhost() as amqp_url,
+        FullStack(
+            tmp_path, amqp_url, database="levity_loadbench_echo", transport_only=True
+        ) as stack,
+    ):
+        clean_run(stack, chargers=5, rate=5)
+        assert stack.name == "transport"
+        assert stack.connected_count() == 0  # the database saw nothing
