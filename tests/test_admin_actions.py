@@ -50,6 +50,7 @@ class FakeCharger:
 def charger(monkeypatch):
     fake = FakeCharger()
     monkeypatch.setattr(commands, "call", fake.call)
+    monkeypatch.setattr(commands.local_list, "call", fake.call)  # sync_local_list
     return fake
 
 

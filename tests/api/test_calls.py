@@ -247,7 +247,7 @@ def test_local_list_sync_sends_the_list_and_reports(api, monkeypatch):
         sent.append((action, payload, requested_by))
         return {"status": "Accepted"}
 
-    monkeypatch.setattr(commands, "call", fake_call)
+    monkeypatch.setattr(commands.local_list, "call", fake_call)
     response = api.post("/api/v1/charge-points/CP-1/local-list/", {"full": True}, format="json")
     assert response.status_code == 200, response.content
     body = response.json()

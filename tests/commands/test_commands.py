@@ -233,7 +233,7 @@ def test_call_raises_for_every_outcome_but_an_answer(outcome, error, monkeypatch
         services.outbound_call_complete(call=call, **outcome)
         return call
 
-    monkeypatch.setattr(commands, "_wait", ended)
+    monkeypatch.setattr(commands.core, "_wait", ended)
     with pytest.raises(error) as raised:
         commands.call("CP-1", "ClearCache", {})
     assert raised.value.call.status == outcome["status"]
@@ -260,7 +260,7 @@ def test_a_key_change_ended_offline_by_the_charger_reconnecting(monkeypatch, rec
         call.refresh_from_db()  # as `wait` does
         return services.outbound_call_complete(call=call, status="offline")
 
-    monkeypatch.setattr(commands, "_wait", reconnected)
+    monkeypatch.setattr(commands.core, "_wait", reconnected)
     if reconnected_with == "the new key":
         assert commands.change_authorization_key("CP-1", key=new_key) == new_key
     else:
@@ -276,14 +276,14 @@ def test_a_key_change_ended_offline_by_the_charger_reconnecting(monkeypatch, rec
 def test_call_returns_the_answer_and_a_pending_call_after_the_wait_is_a_timeout(monkeypatch):
     make_charge_point("CP-1")
     monkeypatch.setattr(
-        commands,
+        commands.core,
         "_wait",
         lambda call, timeout: services.outbound_call_complete(
             call=call, status="answered", response={"status": "Accepted"}
         ),
     )
     assert commands.reset("CP-1", type="Hard") == {"status": "Accepted"}
-    monkeypatch.setattr(commands, "_wait", lambda call, timeout: call)
+    monkeypatch.setattr(commands.core, "_wait", lambda call, timeout: call)
     with pytest.raises(commands.CallTimeout) as pending:
         commands.clear_cache("CP-1", wait=0.1)
     assert pending.value.call.status == "queued"

@@ -1,5 +1,6 @@
 """`commands.sync_local_list` on its own: what it sends for each answer (the charger is faked
-at `commands.call`; tests/e2e/test_local_list.py runs it through the stack)."""
+at `commands.local_list.call`, where it looks `call` up; tests/e2e/test_local_list.py runs it
+through the stack)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def sent(monkeypatch):
         calls.append((action, payload))
         return answers.pop(0)
 
-    monkeypatch.setattr(commands, "call", fake_call)
+    monkeypatch.setattr(commands.local_list, "call", fake_call)
     return calls, answers
 
 

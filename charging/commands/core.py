@@ -1,0 +1,194 @@
+"""The generic command API: `send`, `wait`, `call`, `result` (docs/commands.md).
+
+`send` validates and records an OutboundCall, with what the call starts (`starts`), and enqueues
+the `levity.send_call` task after commit; `wait` blocks the caller's own process (never a worker)
+until the call ends, on Redis or the database, bounded; `call` does both and returns the
+charger's answer or raises.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from django.db import transaction
+
+from .. import outcomes, selectors, services
+from ..models import OutboundCall, OutboundCallStatus
+from ..protocol import MessageType, OCPPError, action_name
+from ..protocol import envelope as wire
+from ..protocol.enums import ALL_ACTIONS, CHARGE_POINT_ACTIONS
+from ..protocol.validation import validate_payload
+from .errors import CallError, CallTimeout, ChargePointOffline, InvalidCommand
+from .starts import start_for
+
+# Actions the central system sends (OCPP 1.6 §5 and the security whitepaper); DataTransfer
+# goes both ways.
+CENTRAL_SYSTEM_ACTIONS: frozenset[str] = (ALL_ACTIONS - CHARGE_POINT_ACTIONS) | {"DataTransfer"}
+
+DEFAULT_WAIT = 30.0
+_POLL_FIRST = 0.02
+_POLL_MAX = 0.5
+_REDIS_SLICE = 2.0  # seconds per BLPOP, so a lost wake-up costs at most this
+
+
+# --- the generic API ---------------------------------------------------------------------
+
+
+def send(
+    charge_point_id: str, action: Any, payload: dict[str, Any], *, requested_by: str = ""
+) -> OutboundCall:
+    """Validate, record and enqueue a CALL; returns the queued OutboundCall at once.
+
+    The `levity.send_call` task is enqueued after the surrounding transaction commits (at once
+    outside one). Raises InvalidCommand (nothing recorded), or ChargePointOffline when the
+    charge point is unknown or not connected (a known one gets an `offline` row).
+    """
+    try:
+        action = action_name(action)
+    except ValueError:
+        raise InvalidCommand(
+            f"not an OCPP 1.6 action: {action!r}",
+            code="NotImplemented",
+            details={"cause": f"unknown action {action!r}"},
+        ) from None
+    if action not in CENTRAL_SYSTEM_ACTIONS:
+        raise InvalidCommand(
+            f"{action} is sent by charge points, not to them",
+            code="NotSupported",
+            details={"cause": f"{action} is not a Central System → Charge Point action"},
+        )
+    if not isinstance(payload, dict):
+        raise InvalidCommand(
+            f"{action} payload must be an object",
+            code="FormationViolation",
+            details={"cause": f"payload is {type(payload).__name__}, not an object"},
+        )
+    # What the call starts may choose ids the caller left out: they stand in as 0 until then.
+    start = start_for(action)
+    checked = start.checked(action=action, payload=payload)
+    try:
+        validate_payload(MessageType.call, action, checked)
+    except OCPPError as error:
+        cause = error.details.get("cause", error.description)
+        raise InvalidCommand(
+            f"invalid {action}: {cause}", code=error.code, details=error.details
+        ) from None
+    start.refuse(action=action, payload=payload)
+
+    charge_point = selectors.charge_point_get(charge_point_id=charge_point_id)
+    if charge_point is None:
+        raise ChargePointOffline(f"unknown charge point {charge_point_id!r}")
+    if not charge_point.connected:
+        offline = services.outbound_call_create(
+            charge_point=charge_point,
+            action=action,
+            payload=payload,
+            requested_by=requested_by,
+            status=OutboundCallStatus.OFFLINE,
+            error_description="the charge point is not connected",
+        )
+        raise ChargePointOffline(f"{charge_point_id} is not connected", call=offline)
+
+    task_id = str(uuid.uuid4())
+    with transaction.atomic():
+        # What the call starts (a reservation, a job, a profile), made first when the call
+        # needs its id.
+        started = start.begin(charge_point=charge_point, action=action, payload=payload)
+        outbound = services.outbound_call_create(
+            charge_point=charge_point,
+            action=action,
+            payload=payload if started is None else started.payload,
+            requested_by=requested_by,
+            task_id=task_id,
+            # Run when the call ends without an answer (a profile's Rejected or Unconfirmed).
+            callback="" if started is None else started.callback,
+        )
+        if started is not None:
+            started.attach(outbound)
+        call_id = outbound.pk
+        transaction.on_commit(lambda: _enqueue(call_id, charge_point.id, task_id))
+    return outbound
+
+
+def _enqueue(call_id: int, charge_point_id: str, task_id: str) -> None:
+    from celery import current_app
+
+    if wire.SEND_CALL_TASK not in current_app.tasks:
+        # Outside a worker the task modules (`app.conf.imports`) are not loaded yet; eager mode
+        # (embedded) needs the task itself, not just its name.
+        current_app.loader.import_default_modules()
+    # By name, so this app never imports `tasks` (imports flow tasks → charging).
+    current_app.signature(wire.SEND_CALL_TASK, args=(call_id,)).apply_async(
+        task_id=task_id,
+        # The ordered route workers consume (`cp.*`), keyed like the charge point's events.
+        routing_key=wire.routing_key(charge_point_id),
+    )
+
+
+def wait(call: OutboundCall, timeout: float) -> OutboundCall:
+    """Wait up to `timeout` seconds, in this process, for `call` to end; returns it refreshed,
+    ended or not. Sleeps on Redis (BLPOP on the call's wake-up key) when REDIS_URL is set and
+    reachable, else polls the database. A call that should have ended long ago (its gateway
+    died, say) is ended `timeout` here."""
+    deadline = time.monotonic() + max(timeout, 0.0)
+    poll = _POLL_FIRST
+    while True:
+        call.refresh_from_db()
+        remaining = deadline - time.monotonic()
+        if not call.is_pending or remaining <= 0:
+            break
+        woken = outcomes.wait_for_wake(call.unique_id, min(remaining, _REDIS_SLICE))
+        if woken is None:  # no Redis: poll the database, backing off
+            time.sleep(min(poll, max(remaining, 0.0)))
+            poll = min(poll * 2, _POLL_MAX)
+    if call.is_pending and selectors.outbound_call_is_stale(call=call):
+        services.outbound_call_expire_stale(charge_point=call.charge_point)
+        call.refresh_from_db()
+    return call
+
+
+_wait = wait  # `call` has a parameter named `wait`
+
+
+def call(
+    charge_point_id: str,
+    action: Any,
+    payload: dict[str, Any],
+    *,
+    wait: float = DEFAULT_WAIT,
+    requested_by: str = "",
+) -> Any:
+    """Send a CALL and wait for its answer: returns the charger's CALLRESULT payload, or
+    raises InvalidCommand, ChargePointOffline, CallError or CallTimeout. With `wait=0`
+    returns the queued OutboundCall instead."""
+    outbound = send(charge_point_id, action, payload, requested_by=requested_by)
+    if not wait:
+        return outbound
+    return result(_wait(outbound, wait))
+
+
+def result(call: OutboundCall) -> dict[str, Any]:
+    """The answer of an ended call, or the CommandError saying why there is none."""
+    if call.status == OutboundCallStatus.ANSWERED:
+        return call.response or {}
+    if call.status == OutboundCallStatus.CALL_ERROR:
+        raise CallError(
+            f"{call.charge_point_id} answered {call.action} with {call.error_code}: "
+            f"{call.error_description}",
+            code=call.error_code,
+            description=call.error_description,
+            details=call.response,
+            call=call,
+        )
+    if call.status == OutboundCallStatus.OFFLINE:
+        raise ChargePointOffline(
+            f"{call.charge_point_id} went offline before answering {call.action}", call=call
+        )
+    if call.status == OutboundCallStatus.TIMEOUT:
+        raise CallTimeout(
+            f"{call.charge_point_id} did not answer {call.action} within {call.timeout:g} s",
+            call=call,
+        )
+    raise CallTimeout(f"{call.action} to {call.charge_point_id} is still {call.status}", call=call)
