@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from benchmarks.load.echo_worker import answer
+from benchmarks.load.echo import answer
 from tests.factories import call, event
 
 
