@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import random
 import resource
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,7 +158,16 @@ async def _client(spec: LoadSpec, index: int, control: Any, counters: Any, resul
 
 def _client_main(spec: LoadSpec, index: int, control: Any, counters: Any, results: Any) -> None:
     raise_open_file_limit()
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     asyncio.run(_client(spec, index, control, counters, results))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A client process whose parent was killed (SIGKILL skips the stop signal) would go on
+    reconnecting its chargers to a port someone else may get next: it ends within a second."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 class LoadRun:
