@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from .core import DEFAULT_WAIT, call
-from .payloads import fields, ocpp_time
+from .payloads import fields
 
 
 def remote_start(
@@ -147,7 +147,7 @@ def update_firmware(
 ) -> Any:
     payload = fields(
         location=location,
-        retrieveDate=ocpp_time(retrieve_date),
+        retrieveDate=retrieve_date,
         retries=retries,
         retryInterval=retry_interval,
     )
@@ -169,8 +169,8 @@ def get_diagnostics(
         location=location,
         retries=retries,
         retryInterval=retry_interval,
-        startTime=None if start_time is None else ocpp_time(start_time),
-        stopTime=None if stop_time is None else ocpp_time(stop_time),
+        startTime=start_time,
+        stopTime=stop_time,
     )
     return call(charge_point_id, "GetDiagnostics", payload, wait=wait, requested_by=requested_by)
 
@@ -212,7 +212,7 @@ def reserve_now(
     """Without `reservation_id`, a new reservation's (charging.models.Reservation)."""
     payload = fields(
         connectorId=connector_id,
-        expiryDate=ocpp_time(expiry_date),
+        expiryDate=expiry_date,
         idTag=id_tag,
         reservationId=reservation_id,
         parentIdTag=parent_id_tag,

@@ -11,8 +11,12 @@ from ..clock import format_ocpp_time
 
 
 def fields(**given: Any) -> dict[str, Any]:
-    """A payload of the given fields, without the omitted (None) ones."""
-    return {name: value for name, value in given.items() if value is not None}
+    """A payload of the given fields, without the omitted (None) ones; datetimes as OCPP time."""
+    return {
+        name: ocpp_time(value) if isinstance(value, datetime) else value
+        for name, value in given.items()
+        if value is not None
+    }
 
 
 def ocpp_time(value: datetime | str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from .. import selectors
 from .core import DEFAULT_WAIT, call
 from .errors import ChargePointOffline, InvalidCommand, KeyNotChanged
-from .payloads import fields, ocpp_time
+from .payloads import fields
 
 
 def change_authorization_key(
@@ -128,8 +128,8 @@ def get_log(
 ) -> Any:
     log = fields(
         remoteLocation=remote_location,
-        oldestTimestamp=ocpp_time(oldest_timestamp) if oldest_timestamp is not None else None,
-        latestTimestamp=ocpp_time(latest_timestamp) if latest_timestamp is not None else None,
+        oldestTimestamp=oldest_timestamp,
+        latestTimestamp=latest_timestamp,
     )
     payload = fields(
         logType=log_type,
@@ -157,8 +157,8 @@ def signed_update_firmware(
 ) -> Any:
     firmware = fields(
         location=location,
-        retrieveDateTime=ocpp_time(retrieve_date_time),
-        installDateTime=ocpp_time(install_date_time) if install_date_time is not None else None,
+        retrieveDateTime=retrieve_date_time,
+        installDateTime=install_date_time,
         signingCertificate=signing_certificate,
         signature=signature,
     )
