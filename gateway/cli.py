@@ -9,7 +9,7 @@ import logging
 import signal
 
 from .bus import AmqpBus, Bus
-from .config import GatewayConfig
+from .config import COMPRESSIONS, GatewayConfig
 from .server import Gateway
 
 log = logging.getLogger("gateway")
@@ -35,7 +35,7 @@ def build_parser(*, prog: str = "gateway") -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--compression",
-        choices=["deflate", "off"],
+        choices=COMPRESSIONS,
         help="per-message deflate when the charger offers it, with a small window; off: never "
         "(default deflate)",
     )
