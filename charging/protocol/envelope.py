@@ -220,11 +220,17 @@ def celery_message(envelope: Inbound) -> tuple[bytes, dict[str, Any], dict[str, 
         "origin": f"gateway@{envelope['gateway']}",
         "ignore_result": True,
     }
-    properties = {
+    properties: dict[str, Any] = {
         "correlation_id": task_id,
         "content_type": "application/json",
         "content_encoding": "utf-8",
     }
+    if envelope.get("expires"):
+        # The broker drops the message itself once it expires (per-message TTL, in seconds
+        # here): discarding them one by one in a worker was slower than chargers retry after a
+        # long worker outage, and the backlog never drained (issue 14, point 4).
+        remaining = datetime.fromisoformat(envelope["expires"]) - datetime.now(UTC)
+        properties["expiration"] = max(0.0, remaining.total_seconds())
     return body, headers, properties
 
 

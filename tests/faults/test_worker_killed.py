@@ -20,12 +20,13 @@ pytestmark = [pytest.mark.faults, pytest.mark.timeout(240)]
 
 CHARGERS = 200
 SAMPLES = 5
-KILLS = 4
 UP_BETWEEN_KILLS = 3.0  # seconds the worker runs before the next kill
 # Seconds the worker stays dead after each kill. A restart takes about 1 s, less than the
 # gateway's reply timeout: the redelivered events are answered in time. Staying down longer
 # makes the gateway answer InternalError, and the chargers retry (the other path to cover).
 DOWN = (0.0, 6.0, 0.0, 7.0)
+# Outages of three reply timeouts: every CALL queued meanwhile has expired when a worker is back.
+LONG_DOWN = (15.0, 15.0)
 REPLY_TIMEOUT = 5.0  # the gateway's: an event lost with the worker is answered InternalError
 CHARGER_TIMEOUT = 8.0  # > REPLY_TIMEOUT: the gateway's InternalError normally comes first
 THINK = (1.0, 2.5)  # seconds between two CALLs of one charger (meter interval, say)
@@ -97,7 +98,9 @@ async def _session(port: int, index: int, stats: CallStats) -> None:
         )
 
 
-def test_worker_killed_repeatedly_loses_and_duplicates_nothing(faults):
+def _run_with_kills(faults, down: tuple[float, ...]) -> tuple[CallStats, list[dict[str, float]]]:
+    """200 chargers in full sessions while the worker is killed after each UP_BETWEEN_KILLS
+    seconds and kept down `down[i]` seconds; asserts every session stored exactly once."""
     worker = faults.start_worker("worker-0")
     _, port = faults.start_gateway(extra=["--reply-timeout", str(REPLY_TIMEOUT)])
     stats = CallStats()
@@ -105,12 +108,12 @@ def test_worker_killed_repeatedly_loses_and_duplicates_nothing(faults):
 
     async def killer(done: asyncio.Event) -> None:
         nonlocal worker
-        while len(kills) < KILLS and not done.is_set():
+        while len(kills) < len(down) and not done.is_set():
             await asyncio.sleep(UP_BETWEEN_KILLS)
             if done.is_set():
                 return
             killed_at = await asyncio.to_thread(kill_group, worker)
-            await asyncio.sleep(DOWN[len(kills) % len(DOWN)])
+            await asyncio.sleep(down[len(kills)])
             worker = await asyncio.to_thread(faults.start_worker, f"worker-{len(kills) + 1}")
             kills.append({"at": killed_at, "ready": time.monotonic()})
 
@@ -128,13 +131,6 @@ def test_worker_killed_repeatedly_loses_and_duplicates_nothing(faults):
     elapsed = time.monotonic() - started
     wait_until(lambda: quiet(port), timeout=60, what="the gateway to deliver its last events")
 
-    # Recovery after each kill: until the worker is ready again, and until chargers are answered
-    # again (the first CALLRESULT after the restart).
-    recoveries = []
-    for kill in kills:
-        answered = [at for at in stats.answered_at if at > kill["ready"]]
-        first_answer = min(answered) if answered else float("nan")
-        recoveries.append((kill["ready"] - kill["at"], first_answer - kill["at"]))
     logs = faults.worker_logs()
     replayed = logs.count("redelivered, replaying its answer")
     repeated = Message.objects.filter(
@@ -144,13 +140,29 @@ def test_worker_killed_repeatedly_loses_and_duplicates_nothing(faults):
         f"\n{CHARGERS} chargers, {len(kills)} kills in {elapsed:.1f}s: {stats.summary()}; "
         f"redelivered events replayed={replayed}, repeated CALLs answered again={repeated}; "
         "kill→ready / kill→first answer: "
-        + ", ".join(f"{ready:.1f}/{answer:.1f}s" for ready, answer in recoveries)
+        + ", ".join(
+            f"{ready - kill['at']:.1f}/{answer - kill['at']:.1f}s"
+            for kill, (ready, answer) in zip(kills, _recoveries(stats, kills), strict=True)
+        )
     )
-
-    assert len(kills) >= 3, f"only {len(kills)} kills happened during the run"
+    assert len(kills) >= len(down) - 1, f"only {len(kills)} kills happened during the run"
     assert not stats.unexpected
     assert stats.calls == CHARGERS * (SAMPLES + 4)
+    _assert_sessions_stored_once()
+    return stats, kills
 
+
+def _recoveries(stats: CallStats, kills: list[dict[str, float]]) -> list[tuple[float, float]]:
+    """Per kill: when the worker was ready again, and when chargers were answered again (the
+    first CALLRESULT after the restart)."""
+    recoveries = []
+    for kill in kills:
+        answered = [at for at in stats.answered_at if at > kill["ready"]]
+        recoveries.append((kill["ready"], min(answered) if answered else float("inf")))
+    return recoveries
+
+
+def _assert_sessions_stored_once() -> None:
     # Exactly one transaction per session, stopped once, with every meter value once.
     transactions = Transaction.objects.filter(charge_point__id__startswith=PREFIX)
     assert transactions.count() == CHARGERS
@@ -184,3 +196,22 @@ def test_worker_killed_repeatedly_loses_and_duplicates_nothing(faults):
     )
     assert len(processed) == CHARGERS * (SAMPLES + 2)
     assert set(processed.values()) == {1}
+
+
+def test_worker_killed_repeatedly_loses_and_duplicates_nothing(faults):
+    _run_with_kills(faults, DOWN)
+
+
+def test_worker_down_longer_than_the_reply_timeout_recovers_at_once(faults):
+    """Events pile up while no worker runs; the CALLs among them expire with the charger's
+    InternalError. The broker drops those itself (per-message TTL): a worker that comes back
+    must not spend its time discarding them while the chargers' retries pile up behind
+    (the livelock of issue 14, point 4: 1,909 discards and 31 s to the first answer)."""
+    stats, kills = _run_with_kills(faults, LONG_DOWN)
+    assert len(kills) == len(LONG_DOWN)
+    discarded = faults.worker_logs().count("Discarding revoked task")
+    print(f"expired CALLs discarded by the workers: {discarded}")
+    for ready, answered in _recoveries(stats, kills):
+        assert answered - ready < 3 * REPLY_TIMEOUT, (
+            f"chargers answered {answered - ready:.1f}s after the worker was ready"
+        )
