@@ -44,6 +44,16 @@ class Handled:
 
     reply: wire.Reply
     closes: list[tuple[str, wire.CloseRequest]] = field(default_factory=list)
+    labels: metrics.Labels | None = None  # how it is counted, when the dispatch knew it
+
+
+@dataclass
+class _Attempt:
+    """What one attempt at an event produced besides its reply (afresh for each attempt: a
+    failed one was rolled back)."""
+
+    closes: list[tuple[str, wire.CloseRequest]] = field(default_factory=list)
+    labels: metrics.Labels | None = None
 
 
 def handle_inbound(envelope: dict[str, Any]) -> wire.Reply:
@@ -62,7 +72,8 @@ def handle_event(envelope: dict[str, Any]) -> Handled:
     # The one place the workers' outcome is measured (charging/metrics.py).
     started = time.perf_counter()
     handled, failed = _handle_retrying(envelope)
-    metrics.observe(envelope, handled.reply, seconds=time.perf_counter() - started, failed=failed)
+    labels = handled.labels or metrics.event_labels(envelope, handled.reply, failed=failed)
+    metrics.observe(labels, seconds=time.perf_counter() - started)
     return handled
 
 
@@ -72,9 +83,10 @@ def _handle_retrying(envelope: dict[str, Any]) -> tuple[Handled, bool]:
     deadline = time.monotonic() + float(conf.get("OCPP_DB_RETRY_SECONDS"))
     backoff = _FIRST_BACKOFF
     while True:
-        closes: list[tuple[str, wire.CloseRequest]] = []  # afresh: a failed attempt rolled back
+        attempt = _Attempt()
         try:
-            return Handled(_handle(envelope, closes), closes), False
+            reply = _handle(envelope, attempt)
+            return Handled(reply, attempt.closes, attempt.labels), False
         except TRANSIENT_DB_ERRORS as error:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -127,14 +139,14 @@ def _fallback_reply(envelope: dict[str, Any]) -> wire.Reply:
     return wire.reply(inbound)
 
 
-def _handle(envelope: dict[str, Any], closes: list[tuple[str, wire.CloseRequest]]) -> wire.Reply:
+def _handle(envelope: dict[str, Any], attempt: _Attempt) -> wire.Reply:
     inbound = cast(wire.Inbound, envelope)
     kind = envelope["kind"]
     if kind == "handshake":
         return _handle_handshake(inbound)
     received_at = parse_charger_time(envelope.get("at")) or timezone.now()
     if kind == "frame":
-        return _handle_frame_event(inbound, received_at)
+        return _handle_frame_event(inbound, received_at, attempt)
     with transaction.atomic():
         charge_point = services.charge_point_lock(charge_point_id=envelope["cp"])
         replayed = _replay(inbound)
@@ -153,7 +165,7 @@ def _handle(envelope: dict[str, Any], closes: list[tuple[str, wire.CloseRequest]
                 at=received_at,
                 frame_id=envelope["id"],
             )
-            closes.extend(_superseded(charge_point, inbound, previous, previous_reply_to))
+            attempt.closes.extend(_superseded(charge_point, inbound, previous, previous_reply_to))
         elif kind == "disconnect":
             services.charge_point_disconnected(
                 charge_point=charge_point,
@@ -227,7 +239,9 @@ class _CallFailed(Exception):
         self.answer = answer
 
 
-def _handle_frame_event(envelope: wire.Inbound, received_at: datetime) -> wire.Reply:
+def _handle_frame_event(
+    envelope: wire.Inbound, received_at: datetime, attempt: _Attempt
+) -> wire.Reply:
     """A frame, processed optimistically: a redelivery is noticed by the unique `frame_id` of
     its Message (no lookup before), a failing middleware by an exception that rolls the whole
     transaction back (no savepoint around the pipeline), then the frame is recorded afresh with
@@ -237,7 +251,7 @@ def _handle_frame_event(envelope: wire.Inbound, received_at: datetime) -> wire.R
         try:
             with transaction.atomic():
                 charge_point = services.charge_point_lock(charge_point_id=envelope["cp"])
-                return _handle_frame(charge_point, envelope, received_at, failed=failed)
+                return _handle_frame(charge_point, envelope, received_at, attempt, failed=failed)
         except _Redelivered as redelivered:
             with transaction.atomic():
                 services.charge_point_lock(charge_point_id=envelope["cp"])
@@ -299,6 +313,7 @@ def _handle_frame(
     charge_point: ChargePoint,
     envelope: wire.Inbound,
     received_at: datetime,
+    attempt: _Attempt,
     *,
     failed: CallError | None = None,
 ) -> wire.Reply:
@@ -329,6 +344,7 @@ def _handle_frame(
         logger.warning(
             "%s: bad frame: %s %s", charge_point.id, error.error.code, error.error.details
         )
+        attempt.labels = metrics.invalid_labels(error)
         if not error.answerable:
             # OCPP-J 1.6 §4.2.3: only a CALL is answered; without a unique id there is nothing to answer.
             return wire.reply(envelope)
@@ -339,9 +355,9 @@ def _handle_frame(
         # Compared with the latest CALL before this one takes its place.
         repeated = _find_repeat(charge_point, frame)
         _note_received(charge_point, envelope, received_at, call=(frame.unique_id, frame.action))
-        return _handle_call(charge_point, frame, envelope, received_at, repeated, failed)
+        return _handle_call(charge_point, frame, envelope, received_at, repeated, failed, attempt)
     _note_received(charge_point, envelope, received_at)
-    return _handle_answer(charge_point, frame, envelope, received_at)
+    return _handle_answer(charge_point, frame, envelope, received_at, attempt)
 
 
 def _note_received(
@@ -363,6 +379,7 @@ def _handle_call(
     received_at: datetime,
     repeated: tuple[Message, Message] | None,
     failed: CallError | None,
+    attempt: _Attempt,
 ) -> wire.Reply:
     message = _record_inbound(
         charge_point=charge_point,
@@ -393,10 +410,12 @@ def _handle_call(
         logger.info(
             "%s: repeated %s %s answered again", charge_point.id, call.action, call.unique_id
         )
+        attempt.labels = metrics.call_labels(call.action, CallResult(call.unique_id, {}))
         return wire.reply(envelope, send=stored.raw)
 
     if failed is not None:
         _record_answer(charge_point, message, failed)
+        attempt.labels = metrics.call_labels(call.action, failed)
         return wire.reply(envelope, send=failed.to_json())
     context = MessageContext(
         charge_point=charge_point,
@@ -408,6 +427,7 @@ def _handle_call(
     )
     answer = _run_pipeline(context)
     _record_answer(charge_point, message, answer)
+    attempt.labels = metrics.call_labels(call.action, answer)
     calls = [_send_call(call) for call in context.calls]
     return wire.reply(envelope, send=answer.to_json(), calls=calls)
 
@@ -522,6 +542,7 @@ def _handle_answer(
     frame: CallResult | CallError,
     envelope: wire.Inbound,
     received_at: datetime,
+    attempt: _Attempt,
 ) -> wire.Reply:
     """A CALLRESULT or CALLERROR of the charger: complete our call. Never answered (OCPP-J 1.6 §4.2.3)."""
     call = selectors.outbound_call_get(charge_point=charge_point, unique_id=frame.unique_id)
@@ -547,6 +568,7 @@ def _handle_answer(
     )
     if note:
         logger.warning("%s: %s %s", charge_point.id, note, frame.unique_id)
+    attempt.labels = metrics.answer_labels(frame, call.action if call else "")
     if call is None or not call.is_pending:
         return wire.reply(envelope)
     if isinstance(frame, CallResult):

@@ -87,12 +87,15 @@ def action_label(action: str) -> str:
     return action if action and is_known_action(action) else UNKNOWN
 
 
-def observe(
-    envelope: dict[str, Any], reply: dict[str, Any], *, seconds: float, failed: bool
-) -> None:
+# What one handled event is counted as: its OCPP message type (or event kind), its action and
+# its result (ok, the CALLERROR code answered, or error).
+Labels = tuple[str, str, str]
+
+
+def observe(labels: Labels, *, seconds: float) -> None:
     """Record one handled event. Never raises: metrics must not break message handling."""
     try:
-        message_type, action, result = _outcome(envelope, reply, failed=failed)
+        message_type, action, result = labels
         MESSAGES.labels(message_type, action, result).inc()
         HANDLING.labels(message_type, action).observe(seconds)
         if message_type == "CALL" and result == OK:
@@ -101,29 +104,38 @@ def observe(
             elif action == "StopTransaction":
                 TRANSACTIONS_STOPPED.inc()
     except Exception:
-        logger.exception("recording metrics of event %s failed", envelope.get("id"))
+        logger.exception("recording metrics %r failed", labels)
 
 
-def _outcome(
-    envelope: Mapping[str, Any], reply: Mapping[str, Any], *, failed: bool
-) -> tuple[str, str, str]:
+def call_labels(action: str, answer: CallResult | CallError) -> Labels:
+    """A charger's CALL and the answer it got."""
+    return "CALL", action_label(action), answer.error_code if isinstance(answer, CallError) else OK
+
+
+def answer_labels(frame: CallResult | CallError, action: str) -> Labels:
+    """A charger's answer to our CALL of `action`."""
+    message_type = "CALLRESULT" if isinstance(frame, CallResult) else "CALLERROR"
+    return message_type, action_label(action), OK
+
+
+def invalid_labels(error: FrameError) -> Labels:
+    return "invalid", UNKNOWN, error.error.code
+
+
+def event_labels(envelope: Mapping[str, Any], reply: Mapping[str, Any], *, failed: bool) -> Labels:
+    """The labels of an event from itself and its reply, for what the dispatch did not label
+    (connection events, redelivered events, events that failed): no database access, so the
+    action of a redelivered answer of a charger is `unknown`."""
     kind = str(envelope.get("kind"))
     if kind != "frame":
         return kind, "", ERROR if failed else OK
     try:
         frame = parse(envelope.get("text", ""))
     except FrameError as error:
-        return "invalid", UNKNOWN, error.error.code
+        return invalid_labels(error)
     if isinstance(frame, Call):
         return "CALL", action_label(frame.action), _answer_result(reply.get("send"))
-    # The charger's answer to one of our CALLs: its action is on the Message the worker stored.
-    from .models import Message
-
-    action = (
-        Message.objects.filter(frame_id=envelope.get("id")).values_list("action", flat=True).first()
-    )
-    message_type = "CALLRESULT" if isinstance(frame, CallResult) else "CALLERROR"
-    return message_type, action_label(action or ""), ERROR if failed else OK
+    return answer_labels(frame, "")[:2] + (ERROR if failed else OK,)
 
 
 def _answer_result(send: Any) -> str:

@@ -143,9 +143,24 @@ def test_an_event_that_fails_counts_as_error_and_internal_error(client, monkeypa
 
 
 def test_observe_never_raises(caplog) -> None:
-    # No database access allowed here: looking up the answer's action fails, and is only logged.
-    metrics.observe(frame('[3,"x",{}]'), {"send": None}, seconds=0.1, failed=False)
-    assert "recording metrics of event" in caplog.text
+    metrics.observe(("CALL", "Heartbeat"), seconds=0.1)  # type: ignore[arg-type]
+    assert "recording metrics ('CALL', 'Heartbeat') failed" in caplog.text
+
+
+def test_event_labels_need_no_database() -> None:
+    # No database access allowed here: the dispatch labels what it handled; what it did not
+    # (a redelivered answer of a charger) is counted without its action.
+    answer = metrics.event_labels(frame('[3,"x",{}]'), {"send": None}, failed=False)
+    assert answer == ("CALLRESULT", "unknown", "ok")
+    call = metrics.event_labels(
+        frame('[2,"x","Heartbeat",{}]'), {"send": '[4,"x","InternalError","",{}]'}, failed=True
+    )
+    assert call == ("CALL", "Heartbeat", "InternalError")
+    assert metrics.event_labels(frame("[9]"), {}, failed=False) == (
+        "invalid",
+        "unknown",
+        "FormationViolation",
+    )
 
 
 @pytest.mark.django_db
