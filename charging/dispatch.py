@@ -19,7 +19,7 @@ from .models import ChargePoint, Direction, Message, OutboundCall, OutboundCallS
 from .protocol import Call, CallError, CallResult, FrameError, MessageType, OCPPError, parse
 from .protocol import envelope as wire
 from .protocol.errors import ActionNotImplemented, InternalError, NotSupported, SecurityError
-from .protocol.frames import is_known_action
+from .protocol.frames import Frame, is_known_action
 from .protocol.validation import validate_payload
 
 logger = logging.getLogger(__name__)
@@ -246,12 +246,23 @@ def _handle_frame_event(
     its Message (no lookup before), a failing middleware by an exception that rolls the whole
     transaction back (no savepoint around the pipeline), then the frame is recorded afresh with
     its CALLERROR. Both are rare; the usual frame costs neither a query nor a savepoint."""
+    try:
+        frame: Frame | FrameError = parse(envelope.get("text", ""))
+    except FrameError as error:
+        frame = error
     failed: CallError | None = None
     while True:
         try:
             with transaction.atomic():
-                charge_point = services.charge_point_lock(charge_point_id=envelope["cp"])
-                return _handle_frame(charge_point, envelope, received_at, attempt, failed=failed)
+                charge_point = services.charge_point_lock_received(
+                    charge_point_id=envelope["cp"],
+                    at=received_at,
+                    connection_id=envelope["conn"],
+                    call=_call_key(frame),
+                )
+                return _handle_frame(
+                    charge_point, frame, envelope, received_at, attempt, failed=failed
+                )
         except _Redelivered as redelivered:
             with transaction.atomic():
                 services.charge_point_lock(charge_point_id=envelope["cp"])
@@ -261,6 +272,15 @@ def _handle_frame_event(
             return replayed
         except _CallFailed as call_failed:
             failed = call_failed.answer  # once: the next attempt runs no middleware
+
+
+def _call_key(frame: Frame | FrameError) -> tuple[str, str] | None:
+    """The unique id and action a frame names when it is a CALL, even a broken one."""
+    if isinstance(frame, Call):
+        return frame.unique_id, frame.action
+    if isinstance(frame, FrameError) and frame.message_type == MessageType.call:
+        return frame.unique_id or "", ""
+    return None
 
 
 def _record_inbound(**fields: Any) -> Message:
@@ -311,24 +331,19 @@ def _wire_call(call: OutboundCall) -> wire.OutboundCall:
 
 def _handle_frame(
     charge_point: ChargePoint,
+    frame: Frame | FrameError,
     envelope: wire.Inbound,
     received_at: datetime,
     attempt: _Attempt,
     *,
     failed: CallError | None = None,
 ) -> wire.Reply:
-    """Record and process one frame; `failed`: the CALLERROR its pipeline ended with in an
-    attempt rolled back (only the frame and that answer are recorded then)."""
-    text = envelope.get("text", "")
-    try:
-        frame = parse(text)
-    except FrameError as error:
-        _note_received(
-            charge_point,
-            envelope,
-            received_at,
-            call=(error.unique_id or "", "") if error.message_type == MessageType.call else None,
-        )
+    """Record and process one frame (parsed, or the error parsing it raised) of the locked
+    `charge_point`; `failed`: the CALLERROR its pipeline ended with in an attempt rolled back
+    (only the frame and that answer are recorded then)."""
+    if isinstance(frame, FrameError):
+        error = frame
+        text = envelope.get("text", "")
         message = _record_inbound(
             charge_point=charge_point,
             message_type=error.message_type,
@@ -352,24 +367,9 @@ def _handle_frame(
         _record_answer(charge_point, message, answer)
         return wire.reply(envelope, send=answer.to_json())
     if isinstance(frame, Call):
-        # Compared with the latest CALL before this one takes its place.
         repeated = _find_repeat(charge_point, frame)
-        _note_received(charge_point, envelope, received_at, call=(frame.unique_id, frame.action))
         return _handle_call(charge_point, frame, envelope, received_at, repeated, failed, attempt)
-    _note_received(charge_point, envelope, received_at)
     return _handle_answer(charge_point, frame, envelope, received_at, attempt)
-
-
-def _note_received(
-    charge_point: ChargePoint,
-    envelope: wire.Inbound,
-    received_at: datetime,
-    *,
-    call: tuple[str, str] | None = None,
-) -> None:
-    services.charge_point_message_received(
-        charge_point=charge_point, at=received_at, connection_id=envelope["conn"], call=call
-    )
 
 
 def _handle_call(
@@ -441,14 +441,14 @@ def _find_repeat(charge_point: ChargePoint, call: Call) -> tuple[Message, Messag
     """
     if call.action in _NEVER_REPLAYED_ACTIONS:
         return None
-    # The locked row names the latest CALL: only a likely repeat costs a query.
-    if (
-        charge_point.last_call_unique_id != call.unique_id
-        or charge_point.last_call_action != call.action
-    ):
+    # The locked row compared this CALL with the latest before it: only a likely repeat costs
+    # a query.
+    if not charge_point.last_call_repeat:
         return None
     previous = selectors.message_get_latest_call(
-        charge_point=charge_point, unique_id=call.unique_id, action=call.action
+        charge_point=charge_point,
+        unique_id=services.clean_key(call.unique_id),
+        action=services.clean_key(call.action),
     )
     if previous is None or previous.payload != services.clean_json(call.payload):
         return None

@@ -54,6 +54,8 @@ class ChargePoint(models.Model):
     # repeated CALL (OCPP-J 1.6 §4.1.1) is recognised without a query (charging.dispatch).
     last_call_unique_id = models.CharField(max_length=64, blank=True, default="", editable=False)
     last_call_action = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # Whether the latest CALL had the unique id and action of the one before it.
+    last_call_repeat = models.BooleanField(default=False, editable=False)
 
     diagnostics_status = models.CharField(max_length=32, blank=True, default="")
     diagnostics_status_at = models.DateTimeField(null=True, blank=True)

@@ -11,7 +11,7 @@ from .charge_points import (
     charge_point_heartbeat,
     charge_point_local_list_version_set,
     charge_point_lock,
-    charge_point_message_received,
+    charge_point_lock_received,
     configuration_key_set,
     configuration_keys_store,
 )
@@ -48,6 +48,7 @@ from .jobs import JOB_REQUESTS, job_answered, job_create, job_status_notified
 from .local_list import LocalListUpdate, id_tag_delete, id_tag_save, local_list_update
 from .messages import (
     clean_json,
+    clean_key,
     clean_text,
     message_record,
 )
@@ -112,9 +113,10 @@ __all__ = [
     "charge_point_heartbeat",
     "charge_point_local_list_version_set",
     "charge_point_lock",
-    "charge_point_message_received",
+    "charge_point_lock_received",
     "charge_point_reap_dead_gateways",
     "clean_json",
+    "clean_key",
     "clean_text",
     "configuration_key_set",
     "configuration_keys_store",

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from .. import selectors
 from ..models import ChargePoint, ConfigurationKey
-from .messages import clean_text
+from .messages import clean_key, clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -23,11 +25,7 @@ MAX_CHARGE_POINT_ID_LENGTH = 48
 def charge_point_lock(*, charge_point_id: str) -> ChargePoint:
     """The charge point, created on first contact, locked until the end of the transaction:
     one charge point's events are processed one at a time, whichever worker gets them."""
-    if (
-        not isinstance(charge_point_id, str)
-        or not 0 < len(charge_point_id) <= MAX_CHARGE_POINT_ID_LENGTH
-    ):
-        raise ValueError(f"bad charge point id {charge_point_id!r}")
+    _check_id(charge_point_id)
     locked = ChargePoint.objects.select_for_update()
     try:
         return locked.get(id=charge_point_id)  # one query for a known charge point
@@ -38,6 +36,14 @@ def charge_point_lock(*, charge_point_id: str) -> ChargePoint:
             id=charge_point_id, defaults={"approved": approved_on_creation()}
         )
     return locked.get(id=charge_point_id)
+
+
+def _check_id(charge_point_id: str) -> None:
+    if (
+        not isinstance(charge_point_id, str)
+        or not 0 < len(charge_point_id) <= MAX_CHARGE_POINT_ID_LENGTH
+    ):
+        raise ValueError(f"bad charge point id {charge_point_id!r}")
 
 
 def charge_point_boot(
@@ -93,23 +99,28 @@ def charge_point_heartbeat(*, charge_point: ChargePoint, at: datetime | None = N
     return charge_point
 
 
-def charge_point_message_received(
+def charge_point_lock_received(
     *,
-    charge_point: ChargePoint,
-    at: datetime | None = None,
+    charge_point_id: str,
+    at: datetime,
     connection_id: str = "",
     call: tuple[str, str] | None = None,
 ) -> ChargePoint:
-    """Note a frame from `connection_id` (a CALL's `(unique id, action)` with it); one from the
-    current connection after its gateway's presence lease expired shows the gateway alive after
-    all (Redis was out of its reach), so the charge point is connected again."""
-    charge_point.last_message_at = at or timezone.now()
-    fields = ["last_message_at"]
-    if call is not None:
-        # As message_record stores them: a repeat is compared with the stored CALL.
-        charge_point.last_call_unique_id = clean_text(call[0])[:64]
-        charge_point.last_call_action = clean_text(call[1])[:64]
-        fields += ["last_call_unique_id", "last_call_action"]
+    """`charge_point_lock` and note a frame received at `at` from `connection_id` (a CALL's
+    `(unique id, action)` with it), in one statement: an UPDATE takes the row lock as SELECT FOR
+    UPDATE does, and RETURNING reads the row. `last_call_repeat` on the row tells whether the
+    CALL has the unique id and action of the latest CALL before it (SET expressions read the row
+    as it was, PostgreSQL re-reading it after a lock wait; a repeat is then looked up).
+
+    A frame from the current connection after its gateway's presence lease expired shows the
+    gateway alive after all (Redis was out of its reach), so the charge point is connected again.
+    """
+    _check_id(charge_point_id)
+    charge_point = _update_returning(charge_point_id, at, call)
+    if charge_point is None:  # first contact
+        charge_point_lock(charge_point_id=charge_point_id)
+        charge_point = _update_returning(charge_point_id, at, call)
+        assert charge_point is not None
     if (
         connection_id
         and not charge_point.connected
@@ -120,9 +131,38 @@ def charge_point_message_received(
     ):
         logger.info("%s: heard from again after its presence expired", charge_point.id)
         charge_point.connected = True
-        fields.append("connected")
-    charge_point.save(update_fields=fields)
+        charge_point.save(update_fields=["connected"])
     return charge_point
+
+
+def _update_returning(
+    charge_point_id: str, at: datetime, call: tuple[str, str] | None
+) -> ChargePoint | None:
+    columns = _returned_columns()
+    quote = connection.ops.quote_name
+    assignments = [f"{quote('last_message_at')} = %s"]
+    params: list[Any] = [connection.ops.adapt_datetimefield_value(at)]
+    if call is not None:
+        # As message_record stores them: a repeat is compared with the stored CALL.
+        unique_id, action = clean_key(call[0]), clean_key(call[1])
+        assignments += [
+            f"{quote('last_call_repeat')} = ({quote('last_call_unique_id')} = %s"
+            f" AND {quote('last_call_action')} = %s)",
+            f"{quote('last_call_unique_id')} = %s",
+            f"{quote('last_call_action')} = %s",
+        ]
+        params += [unique_id, action, unique_id, action]
+    sql = (
+        f"UPDATE {quote(ChargePoint._meta.db_table)} SET {', '.join(assignments)}"
+        f" WHERE {quote('id')} = %s RETURNING {columns}"
+    )
+    return next(iter(ChargePoint.objects.raw(sql, [*params, charge_point_id])), None)
+
+
+@cache
+def _returned_columns() -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(quote(field.column) for field in ChargePoint._meta.concrete_fields)
 
 
 def charge_point_diagnostics_status(

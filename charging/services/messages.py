@@ -25,6 +25,11 @@ def clean_text(value: str) -> str:
     return value
 
 
+def clean_key(value: str) -> str:
+    """`value` as the 64-character key columns (unique id, action, codes) store it."""
+    return clean_text(value)[:64]
+
+
 def clean_json(value: Any) -> Any:
     """A JSON value PostgreSQL can store: strings (keys too) through `clean_text`, no NaN."""
     if isinstance(value, str):
@@ -69,16 +74,16 @@ def message_record(
         charge_point=charge_point,
         direction=direction,
         message_type=message_type if message_type in (2, 3, 4) else None,
-        unique_id=clean_text(unique_id)[:64],
-        action=clean_text(action)[:64],
+        unique_id=clean_key(unique_id),
+        action=clean_key(action),
         payload=clean_json(payload),
         raw=clean_text(raw),
-        error_code=clean_text(error_code)[:64],
+        error_code=clean_key(error_code),
         error_description=clean_text(error_description),
         error_details=clean_json(error_details),
         answer_to=answer_to,
         frame_id=frame_id,
-        connection_id=clean_text(connection_id)[:64],
+        connection_id=clean_key(connection_id),
         note=note,
         received_at=received_at,
     )

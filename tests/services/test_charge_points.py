@@ -24,6 +24,28 @@ def test_charge_point_lock_creates_on_first_contact_and_rejects_bad_ids():
         services.charge_point_lock(charge_point_id="")
 
 
+def test_lock_received_notes_the_frame_and_compares_a_call_with_the_latest_before_it():
+    at = timezone.now()
+    point = services.charge_point_lock_received(
+        charge_point_id="NEW-2", at=at, call=("1", "Heartbeat")
+    )
+    assert point.last_message_at == at and not point.last_call_repeat  # created on first contact
+
+    def received(call):
+        return services.charge_point_lock_received(charge_point_id="NEW-2", at=at, call=call)
+
+    assert received(("1", "Heartbeat")).last_call_repeat
+    assert not received(("1", "Authorize")).last_call_repeat  # same id, other action
+    assert not received(("2", "Authorize")).last_call_repeat
+    received(None)  # an answer to one of our CALLs in between changes nothing
+    assert received(("2", "Authorize")).last_call_repeat
+    stored = ChargePoint.objects.get(id="NEW-2")
+    assert (stored.last_call_unique_id, stored.last_call_action) == ("2", "Authorize")
+    assert stored.last_message_at == at
+    with pytest.raises(ValueError):
+        services.charge_point_lock_received(charge_point_id="x" * 49, at=at)
+
+
 def test_boot_stores_hardware_and_accepts():
     point = make_charge_point()
     services.charge_point_boot(

@@ -88,13 +88,19 @@ def test_a_frame_from_the_reaped_connection_brings_it_back(presence):
     assert services.charge_point_reap_dead_gateways() == 1
     cp.refresh_from_db()
     # Another connection's frame, or one of a connection that really closed, changes nothing.
-    services.charge_point_message_received(charge_point=cp, connection_id="conn-other")
+    services.charge_point_lock_received(
+        charge_point_id="CP-1", at=timezone.now(), connection_id="conn-other"
+    )
     assert not ChargePoint.objects.get(pk="CP-1").connected
-    services.charge_point_message_received(charge_point=cp, connection_id="conn-CP-1")
+    services.charge_point_lock_received(
+        charge_point_id="CP-1", at=timezone.now(), connection_id="conn-CP-1"
+    )
     assert ChargePoint.objects.get(pk="CP-1").connected
 
     closed = _connected("CP-2", dead)
     services.charge_point_disconnected(charge_point=closed, connection_id="conn-CP-2", code=1000)
     closed.refresh_from_db()
-    services.charge_point_message_received(charge_point=closed, connection_id="conn-CP-2")
+    services.charge_point_lock_received(
+        charge_point_id="CP-2", at=timezone.now(), connection_id="conn-CP-2"
+    )
     assert not ChargePoint.objects.get(pk="CP-2").connected
