@@ -136,7 +136,7 @@ def _tolerate(
     for attempt in itertools.count():  # a fix may uncover another rule on the same value
         errors = [e for e in errors if _field(e.instance_path) not in kept]
         if not errors:
-            return payload, violations
+            return payload, sorted(violations, key=lambda v: (v["field"], v["rule"]))
         hard = [e for e in errors if not _soft(e)]
         if hard or attempt == len(SOFT_RULES):
             raise _error(_first(hard or errors))

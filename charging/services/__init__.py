@@ -12,6 +12,7 @@ from .charge_points import (
     charge_point_local_list_version_set,
     charge_point_lock,
     charge_point_message_received,
+    charge_point_validation_set,
     configuration_key_set,
     configuration_keys_store,
 )
@@ -50,6 +51,7 @@ from .messages import (
     clean_json,
     clean_text,
     message_record,
+    message_record_violations,
 )
 from .meter_values import (
     SAMPLED_VALUE_DEFAULTS,
@@ -113,6 +115,7 @@ __all__ = [
     "charge_point_local_list_version_set",
     "charge_point_lock",
     "charge_point_message_received",
+    "charge_point_validation_set",
     "charge_point_reap_dead_gateways",
     "clean_json",
     "clean_text",
@@ -139,6 +142,7 @@ __all__ = [
     "connector_status_update",
     "id_tag_authorize",
     "message_record",
+    "message_record_violations",
     "meter_values_record",
     "outbound_call_complete",
     "outbound_call_create",
