@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from charging import selectors
 from charging.dispatch import handle_inbound
-from charging.models import ChargePoint, Connector, Message, OutboundCall
+from charging.models import ChargePoint, Connector, Message, OutboundCall, Transaction
 from tests.factories import call, frame, make_charge_point, sent
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +51,17 @@ def test_lenient_accepts_records_and_counts_soft_violations(client):
         selectors.charge_point_soft_violation_count(charge_point=ChargePoint.objects.get(id="CP-1"))
         == 1
     )
+
+
+def test_an_unreadable_timestamp_is_accepted_as_no_charger_time():
+    make_charge_point("CP-1")
+    start = {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": "0000-00-00T00:00:00"}
+    answer = sent(handle_inbound(call("t1", "StartTransaction", start)))
+    assert answer[0] == 3 and answer[2]["idTagInfo"]["status"] == "Accepted"
+    inbound = Message.objects.get(direction="in")
+    assert inbound.violations == [{"rule": "format", "field": "timestamp"}]
+    transaction = Transaction.objects.get()
+    assert transaction.started_at is None and transaction.start_received_at is not None
 
 
 def test_a_valid_frame_records_no_violations():
