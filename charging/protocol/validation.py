@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import jsonschema_rs
 import ocpp
@@ -26,10 +26,8 @@ from .errors import (
     TypeConstraintViolation,
 )
 
-Mode = Literal["lenient", "strict"]
-LENIENT: Mode = "lenient"
-STRICT: Mode = "strict"
-MODES: tuple[Mode, ...] = (LENIENT, STRICT)
+LENIENT = "lenient"  # soft violations accepted, normalised and reported
+STRICT = "strict"  # every violation refused
 
 # The soft rules lenient mode tolerates (a Violation's `rule`, the metrics' label): the schema
 # keyword that refused the value.
@@ -56,10 +54,6 @@ _IDENTIFIERS = frozenset({"idTag", "parentIdTag"})
 _INTEGER_TEXT = re.compile(r"\s*[+-]?\d{1,12}\s*")
 _NUMBER_TEXT = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 _SCHEMAS = os.path.join(os.path.dirname(ocpp.__file__), "v16", "schemas")
-
-
-class _Hard(Exception):
-    """A schema error lenient mode does not tolerate."""
 
 
 @functools.cache
@@ -98,21 +92,21 @@ def validate_payload(message_type: MessageType, action: str, payload: dict[str, 
 
 
 def validate_call(
-    action: str, payload: dict[str, Any], mode: Mode
+    action: str, payload: dict[str, Any], mode: str
 ) -> tuple[dict[str, Any], list[Violation]]:
     """A charger's CALL payload as the middleware see it, and the soft violations tolerated."""
     return validate(MessageType.call, action, payload, mode=mode)
 
 
 def validate_answer(
-    action: str, payload: dict[str, Any], mode: Mode
+    action: str, payload: dict[str, Any], mode: str
 ) -> tuple[dict[str, Any], list[Violation]]:
     """A charger's CALLRESULT payload to our `action` CALL, normalised, and its soft violations."""
     return validate(MessageType.call_result, action, payload, mode=mode)
 
 
 def validate(
-    message_type: MessageType, action: str, payload: dict[str, Any], *, mode: Mode
+    message_type: MessageType, action: str, payload: dict[str, Any], *, mode: str
 ) -> tuple[dict[str, Any], list[Violation]]:
     """`payload` checked against its schema: in strict mode unchanged or refused; in lenient mode
     normalised (docs/validation.md) with the soft violations it had, or refused for a hard one.

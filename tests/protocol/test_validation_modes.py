@@ -5,16 +5,21 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from charging.protocol import MessageType, OCPPError
+from charging.protocol import CHARGE_POINT_ACTIONS, MessageType, OCPPError
+from charging.protocol.errors import ERROR_CODES
 from charging.protocol.validation import (
     LENIENT,
+    SOFT_RULES,
     STRICT,
     validate,
     validate_answer,
     validate_call,
     validate_payload,
 )
+from tests.protocol.test_fuzz import payloads
 
 BOOT = {"chargePointVendor": "Vendor", "chargePointModel": "Model"}
 STATUS = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
@@ -231,3 +236,21 @@ def test_lone_surrogates_get_a_code_not_an_exception():
             MessageType.call, "StartTransaction", {**START, "connectorId": "\ud800"}, mode=STRICT
         )
     assert raised.value.code == "TypeConstraintViolation"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(CHARGE_POINT_ACTIONS)), payloads)
+def test_lenient_mode_normalises_to_a_valid_payload_or_raises_a_1_6_code(action, payload):
+    try:
+        normalised, violations = validate_call(action, payload, LENIENT)
+    except OCPPError as error:
+        assert error.code in ERROR_CODES
+        return
+    assert {v["rule"] for v in violations} <= set(SOFT_RULES)
+    unreadable = {v["field"] for v in violations if v["rule"] == "format"}
+    try:
+        validate_payload(MessageType.call, action, normalised)
+    except OCPPError as error:
+        # Only an unreadable time stamp is left as it came.
+        assert error.code == "PropertyConstraintViolation"
+        assert error.details["cause"].split(":")[0] in unreadable
