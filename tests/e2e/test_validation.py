@@ -64,6 +64,13 @@ QUIRKS = [
         "PropertyConstraintViolation",
     ),
     (
+        "unreadable-time",
+        "StatusNotification",
+        {**STATUS, "timestamp": "0000-00-00T00:00:00"},
+        {"rule": "format", "field": "timestamp"},
+        "PropertyConstraintViolation",
+    ),
+    (
         "number-as-string",
         "StartTransaction",
         {**START, "meterStart": "1500"},
