@@ -1,4 +1,4 @@
-"""App config: builds and validates the OCPP middleware pipeline and the admission policy at start-up."""
+"""App config: builds and validates the OCPP middleware pipeline, the admission policy and the validation mode at start-up."""
 
 from django.apps import AppConfig
 
