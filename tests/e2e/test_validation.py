@@ -8,9 +8,16 @@ import json
 
 import pytest
 
-from charging.models import ChargePoint, Connector, Message, MeterValue, Transaction
+from charging.models import (
+    ChargePoint,
+    Connector,
+    Message,
+    MeterValue,
+    OutboundCall,
+    Transaction,
+)
 
-from .harness import raw_charger, raw_exchange
+from .harness import raw_charger, raw_exchange, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("e2e_db")]
 
@@ -132,3 +139,40 @@ def test_strict_mode_refuses_each_quirk_with_its_code(stack):
         charge_point_id="E2E-STRICT", violations__isnull=False
     ).exists()
     assert not Transaction.objects.filter(charge_point_id="E2E-STRICT").exists()
+
+
+def _answer_remote_start(port: int, cp_id: str) -> str:
+    """Plug in (Preparing), and answer the RemoteStartTransaction that follows in lower case."""
+
+    async def scenario():
+        async with raw_charger(port, cp_id) as ws:
+            preparing = {**STATUS, "status": "Preparing"}
+            answer = await raw_exchange(
+                ws, json.dumps([2, "plug", "StatusNotification", preparing])
+            )
+            assert answer[:2] == [3, "plug"]
+            remote_start = json.loads(await asyncio.wait_for(ws.recv(), 15))
+            assert remote_start[:1] + remote_start[2:3] == [2, "RemoteStartTransaction"]
+            await ws.send(json.dumps([3, remote_start[1], {"status": "accepted"}]))
+            return remote_start[1]
+
+    unique_id = asyncio.run(scenario())
+    return wait_until(
+        lambda: OutboundCall.objects.filter(unique_id=unique_id).exclude(status="sent").first(),
+        timeout=15,
+        what="the answer to be recorded",
+    )
+
+
+def test_a_quirky_answer_is_normalised_in_lenient_mode(stack):
+    call = _answer_remote_start(stack.port, "E2E-ANSWER-LENIENT")
+    assert (call.status, call.response) == ("answered", {"status": "Accepted"})
+    answer = Message.objects.get(answer_to=call.message, direction="in")
+    assert answer.violations == [{"rule": "enum", "field": "status"}]
+    assert answer.payload == {"status": "accepted"}
+
+
+def test_a_quirky_answer_is_an_error_in_strict_mode(stack):
+    ChargePoint.objects.create(id="E2E-ANSWER-STRICT", validation="strict")
+    call = _answer_remote_start(stack.port, "E2E-ANSWER-STRICT")
+    assert (call.status, call.error_code) == ("call_error", "PropertyConstraintViolation")
