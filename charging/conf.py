@@ -42,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
     "OCPP_CA_CERTIFICATE": "",
     "OCPP_CA_KEY": "",
     "OCPP_CERTIFICATE_DAYS": 365,
+    # Chargers' payloads (docs/validation.md): "lenient" accepts and records the soft violations
+    # of real firmware, "strict" refuses them; a charge point's own setting overrides it.
+    "OCPP_VALIDATION": "lenient",
     "OCPP_MIDDLEWARE": None,  # None: charging.middleware.DEFAULT_MIDDLEWARE
     "METRICS_TOKEN": "",  # empty: /metrics is open
     "PROMETHEUS_MULTIPROC_DIR": "",  # empty: /metrics serves this process's counters

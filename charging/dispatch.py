@@ -20,7 +20,7 @@ from .protocol import Call, CallError, CallResult, FrameError, MessageType, OCPP
 from .protocol import envelope as wire
 from .protocol.errors import ActionNotImplemented, InternalError, NotSupported, SecurityError
 from .protocol.frames import Frame, is_known_action
-from .protocol.validation import validate_payload
+from .protocol.validation import Violation, validate_answer, validate_call, validate_payload
 
 logger = logging.getLogger(__name__)
 
@@ -466,7 +466,11 @@ def _run_pipeline(context: MessageContext) -> CallResult | CallError:
         pipeline = get_pipeline(call.action, MessageType.call)
         if pipeline is None:
             raise NotSupported(details={"cause": f"{call.action} is not handled here"})
-        validate_payload(MessageType.call, call.action, call.payload)
+        mode = selectors.charge_point_validation_mode(charge_point=context.charge_point)
+        payload, violations = validate_call(call.action, call.payload, mode)
+        if violations:
+            _note_violations(context.message, call.action, violations, context.envelope)
+            context.call = call = Call(call.unique_id, call.action, payload)
         if call.action in admission.REFUSED_UNTIL_APPROVED and not context.charge_point.approved:
             # OCPP 1.6 §4.2: not Accepted, it should not send this; nothing is granted.
             raise SecurityError(details={"cause": "the charge point is not accepted yet"})
@@ -486,6 +490,17 @@ def _run_pipeline(context: MessageContext) -> CallResult | CallError:
         # The generic description only: internals never reach the charger.
         raise _CallFailed(CallError.from_exception(call.unique_id, InternalError())) from error
     return CallResult(call.unique_id, payload)
+
+
+def _note_violations(
+    message: Message | None, action: str, violations: list[Violation], envelope: dict[str, Any]
+) -> None:
+    """Lenient validation accepted these: kept on the frame's Message, with its text, and counted."""
+    if message is not None:
+        services.message_record_violations(
+            message=message, violations=violations, raw=envelope.get("text", "")
+        )
+    metrics.observe_soft_violations(action=action, violations=violations)
 
 
 def _check_response(action: str, payload: Any) -> None:
@@ -551,7 +566,7 @@ def _handle_answer(
         note = "answer to a unique id we did not send"
     elif not call.is_pending:
         note = f"late answer: the call had already ended ({call.status})"
-    _record_inbound(
+    message = _record_inbound(
         charge_point=charge_point,
         message_type=frame.message_type,
         unique_id=frame.unique_id,
@@ -573,7 +588,8 @@ def _handle_answer(
         return wire.reply(envelope)
     if isinstance(frame, CallResult):
         try:
-            validate_payload(MessageType.call_result, call.action, frame.payload)
+            mode = selectors.charge_point_validation_mode(charge_point=charge_point)
+            response, violations = validate_answer(call.action, frame.payload, mode)
         except OCPPError as error:
             # The charger's fault, not fatal: keep what it sent, but never as a valid answer.
             services.outbound_call_complete(
@@ -584,8 +600,10 @@ def _handle_answer(
                 error_description=f"invalid CALLRESULT: {error.details.get('cause', error)}",
             )
         else:
+            if violations:
+                _note_violations(message, call.action, violations, dict(envelope))
             services.outbound_call_complete(
-                call=call, status=OutboundCallStatus.ANSWERED, response=frame.payload
+                call=call, status=OutboundCallStatus.ANSWERED, response=response
             )
     else:
         services.outbound_call_complete(

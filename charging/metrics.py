@@ -80,6 +80,12 @@ TRANSACTIONS_STARTED = Counter(
 TRANSACTIONS_STOPPED = Counter(
     "levity_transactions_stopped", "StopTransaction CALLs answered with a CALLRESULT"
 )
+SOFT_VIOLATIONS = Counter(
+    "levity_soft_violations",
+    "Schema violations of chargers' payloads that lenient validation accepted, by action and rule "
+    "(docs/validation.md); each is also recorded on its Message",
+    ["action", "rule"],
+)
 
 
 def action_label(action: str) -> str:
@@ -105,6 +111,15 @@ def observe(labels: Labels, *, seconds: float) -> None:
                 TRANSACTIONS_STOPPED.inc()
     except Exception:
         logger.exception("recording metrics %r failed", labels)
+
+
+def observe_soft_violations(*, action: str, violations: list[dict[str, str]]) -> None:
+    """Count the soft violations of one payload. Never raises."""
+    try:
+        for violation in violations:
+            SOFT_VIOLATIONS.labels(action_label(action), violation["rule"]).inc()
+    except Exception:
+        logger.exception("recording soft violations of %s failed", action)
 
 
 def call_labels(action: str, answer: CallResult | CallError) -> Labels:

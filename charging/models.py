@@ -13,6 +13,13 @@ class RegistrationStatus(models.TextChoices):
     REJECTED = "Rejected"
 
 
+class ValidationMode(models.TextChoices):
+    """How a charger's payloads are validated (charging.protocol.validation)."""
+
+    LENIENT = "lenient", "Lenient: soft violations accepted and recorded"
+    STRICT = "strict", "Strict: every schema violation refused"
+
+
 class ChargePoint(models.Model):
     """A charge point, identified by the last path segment of its websocket URL."""
 
@@ -64,6 +71,15 @@ class ChargePoint(models.Model):
     # The charger's local authorization list version (GetLocalListVersion.conf, SendLocalList.req).
     local_list_version = models.IntegerField(null=True, blank=True)
     local_list_version_at = models.DateTimeField(null=True, blank=True)
+
+    # Payload validation (docs/validation.md); empty: OCPP_VALIDATION.
+    validation = models.CharField(
+        max_length=8,
+        choices=ValidationMode.choices,
+        blank=True,
+        default="",
+        help_text="Payload validation; empty: the OCPP_VALIDATION setting",
+    )
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -246,6 +262,8 @@ class Message(models.Model):
     frame_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     connection_id = models.CharField(max_length=64, blank=True, default="")
     note = models.TextField(blank=True, default="")
+    # The soft schema violations lenient validation accepted ([{"rule": ..., "field": ...}]).
+    violations = models.JSONField(null=True, blank=True)
     received_at = models.DateTimeField(null=True, blank=True, help_text="Gateway's clock")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import (
     Case,
     DecimalField,
@@ -38,9 +39,30 @@ from .models import (
     OutboundCall,
     Reservation,
     Transaction,
+    ValidationMode,
 )
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
+
+
+def validation_mode_default() -> str:
+    """OCPP_VALIDATION, checked (ImproperlyConfigured names a bad value)."""
+    mode = str(conf.get("OCPP_VALIDATION")).strip().lower()
+    if mode not in ValidationMode.values:
+        raise ImproperlyConfigured(
+            f"OCPP_VALIDATION={mode!r}: use one of {', '.join(ValidationMode.values)}"
+        )
+    return mode
+
+
+def charge_point_validation_mode(*, charge_point: ChargePoint) -> str:
+    """How this charge point's payloads are validated: its own setting, else OCPP_VALIDATION."""
+    return charge_point.validation or validation_mode_default()
+
+
+def charge_point_soft_violation_count(*, charge_point: ChargePoint) -> int:
+    """How many of its frames had soft violations (accepted by lenient validation)."""
+    return Message.objects.filter(charge_point=charge_point, violations__isnull=False).count()
 
 
 def charge_point_get(*, charge_point_id: str) -> ChargePoint | None:

@@ -210,6 +210,9 @@ OCPP_PENDING_INTERVAL = int(os.environ.get("OCPP_PENDING_INTERVAL", "60"))
 OCPP_AUTHORIZATION_KEY_ITERATIONS = int(
     os.environ.get("OCPP_AUTHORIZATION_KEY_ITERATIONS", "20000")
 )
+# Chargers' payloads (docs/validation.md): "lenient" (accept and record what real firmware gets
+# wrong) or "strict" (refuse every schema violation); overridable per charge point.
+OCPP_VALIDATION = os.environ.get("OCPP_VALIDATION", "lenient").strip().lower()
 # Energy register readings further than this (Wh) from the previous trusted one are flagged.
 OCPP_METER_JUMP_WH = int(os.environ.get("OCPP_METER_JUMP_WH", "10000"))
 # A connected charger silent for 2 × OCPP_HEARTBEAT_INTERVAL + this many seconds shows offline.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from .. import admission, forms, selectors, services
@@ -23,7 +24,12 @@ from .base import (
     _relative,
     _table,
 )
-from .commands import ADMISSION_ACTIONS, COMMAND_ACTIONS, CommandPermissionMixin
+from .commands import (
+    ADMISSION_ACTIONS,
+    COMMAND_ACTIONS,
+    VALIDATION_ACTIONS,
+    CommandPermissionMixin,
+)
 from .smart_charging import ChargingProfileInline, composite_schedule_html, composite_schedules_html
 
 RECENT_ROWS = 20  # messages and connection events shown on a charge point's page
@@ -93,7 +99,7 @@ class ConfigurationKeyInline(ReadOnlyInline):
 
 @admin.register(ChargePoint)
 class ChargePointAdmin(CommandPermissionMixin, ReadOnlyAdmin):
-    actions = [*COMMAND_ACTIONS, *ADMISSION_ACTIONS]
+    actions = [*COMMAND_ACTIONS, *ADMISSION_ACTIONS, *VALIDATION_ACTIONS]
     add_form = forms.ChargePointAddForm
     change_form_template = "admin/charging/chargepoint/change_form.html"
     list_display = (
@@ -120,6 +126,7 @@ class ChargePointAdmin(CommandPermissionMixin, ReadOnlyAdmin):
     fieldsets = (
         (None, {"fields": ("id", "online", "registration_status", "active_transaction")}),
         ("Admission", {"fields": ("approved", "has_authorization_key")}),
+        ("Validation", {"fields": ("validation_mode", "soft_violations")}),
         (
             "Boot notification",
             {
@@ -163,6 +170,8 @@ class ChargePointAdmin(CommandPermissionMixin, ReadOnlyAdmin):
     readonly_fields = (
         "online",
         "has_authorization_key",
+        "validation_mode",
+        "soft_violations",
         "active_transaction",
         "composite_schedules",
         "recent_connection_events",
@@ -204,6 +213,18 @@ class ChargePointAdmin(CommandPermissionMixin, ReadOnlyAdmin):
     @admin.display(description="authorization key", boolean=True)
     def has_authorization_key(self, charge_point: ChargePoint) -> bool:
         return bool(charge_point.authorization_key)
+
+    @admin.display(description="validation")
+    def validation_mode(self, charge_point: ChargePoint) -> str:
+        mode = selectors.charge_point_validation_mode(charge_point=charge_point)
+        return mode if charge_point.validation else f"{mode} (OCPP_VALIDATION)"
+
+    @admin.display(description="frames with soft violations")
+    def soft_violations(self, charge_point: ChargePoint) -> SafeString:
+        count = selectors.charge_point_soft_violation_count(charge_point=charge_point)
+        url = reverse("admin:charging_message_changelist")
+        query = urlencode({"charge_point__id__exact": charge_point.id, "soft_violations": "yes"})
+        return format_html('<a href="{}?{}">{}</a>', url, query, count)
 
     @admin.display(description="online")
     def online(self, charge_point: ChargePoint) -> SafeString:

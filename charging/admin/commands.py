@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from .. import admission, commands, forms
+from .. import admission, commands, forms, selectors, services
 from ..models import ChargePoint
 
 # Seconds an admin request waits for a charger's answer; a later answer shows in Outbound calls.
@@ -337,3 +337,26 @@ def remove_authorization_key(
 
 
 ADMISSION_ACTIONS = [approve, withdraw_approval, set_authorization_key, remove_authorization_key]
+
+
+# --- payload validation (docs/validation.md) -------------------------------------------------
+
+
+def _validation_action(name: str, mode: str, description: str) -> Callable[..., None]:
+    def action(
+        modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[ChargePoint]
+    ) -> None:
+        for charge_point in queryset.order_by("id"):
+            services.charge_point_validation_set(charge_point=charge_point, mode=mode)
+            shown = mode or f"OCPP_VALIDATION ({selectors.validation_mode_default()})"
+            messages.success(request, f"{charge_point.id}: validation {shown}")
+
+    action.__name__ = name
+    return admin.action(description=description, permissions=["command"])(action)
+
+
+VALIDATION_ACTIONS = [
+    _validation_action("validation_strict", "strict", "Validation: strict (certification)"),
+    _validation_action("validation_lenient", "lenient", "Validation: lenient"),
+    _validation_action("validation_default", "", "Validation: follow OCPP_VALIDATION"),
+]

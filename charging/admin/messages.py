@@ -31,6 +31,21 @@ class HasErrorFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SoftViolationsFilter(admin.SimpleListFilter):
+    title = "soft violations"
+    parameter_name = "soft_violations"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Accepted with soft violations"), ("no", "Without")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(violations__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(violations__isnull=True)
+        return queryset
+
+
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
     list_display = (
@@ -48,6 +63,7 @@ class MessageAdmin(ReadOnlyAdmin):
         "direction",
         "message_type",
         HasErrorFilter,
+        SoftViolationsFilter,
     )
     search_fields = ("=unique_id",)
     search_help_text = "The exact OCPP message id (unique id)."
@@ -60,17 +76,22 @@ class MessageAdmin(ReadOnlyAdmin):
         "payload_json",
         ("error_code", "error_description"),
         "error_details_json",
+        "violations_json",
         "raw",
         "answer_to",
         "note",
         ("received_at", "created_at"),
         "frame_id",
     )
-    readonly_fields = ("payload_json", "error_details_json")
+    readonly_fields = ("payload_json", "error_details_json", "violations_json")
 
     @admin.display(description="payload")
     def payload_json(self, message: Message) -> SafeString | str:
         return _json_block(message.payload)
+
+    @admin.display(description="soft violations (accepted)")
+    def violations_json(self, message: Message) -> SafeString | str:
+        return _json_block(message.violations)
 
     @admin.display(description="error details")
     def error_details_json(self, message: Message) -> SafeString | str:

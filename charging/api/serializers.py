@@ -18,6 +18,7 @@ from charging.models import (
     OutboundCall,
     Reservation,
     Transaction,
+    ValidationMode,
 )
 
 
@@ -44,9 +45,20 @@ class ChargePointSerializer(serializers.ModelSerializer):
     connectors = ConnectorSerializer(many=True, read_only=True)
     has_authorization_key = serializers.SerializerMethodField()
 
+    validation = serializers.SerializerMethodField(
+        help_text="Its own validation mode (strict, lenient), or null: OCPP_VALIDATION"
+    )
+    validation_mode = serializers.SerializerMethodField(help_text="The mode in effect")
+
     def get_has_authorization_key(self, charge_point: ChargePoint) -> bool:
         # Never the hash itself.
         return bool(charge_point.authorization_key)
+
+    def get_validation(self, charge_point: ChargePoint) -> str | None:
+        return charge_point.validation or None
+
+    def get_validation_mode(self, charge_point: ChargePoint) -> str:
+        return selectors.charge_point_validation_mode(charge_point=charge_point)
 
     class Meta:
         model = ChargePoint
@@ -65,6 +77,8 @@ class ChargePointSerializer(serializers.ModelSerializer):
             "registration_status",
             "approved",
             "has_authorization_key",
+            "validation",
+            "validation_mode",
             "connected",
             "gateway_id",
             "last_connect_at",
@@ -348,3 +362,11 @@ class AuthorizationKeyResponseSerializer(serializers.Serializer):
 
 class ApprovalSerializer(serializers.Serializer):
     approved = serializers.BooleanField(default=True)
+
+
+class ValidationSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(
+        choices=ValidationMode.values,
+        allow_null=True,
+        help_text="strict or lenient; null: follow OCPP_VALIDATION",
+    )

@@ -42,6 +42,11 @@ urlpatterns = [
         views.ApprovalView.as_view(),
         name="charge-point-approval",
     ),
+    path(
+        "charge-points/<str:charge_point_id>/validation/",
+        views.ValidationView.as_view(),
+        name="charge-point-validation",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="charging-api:schema"), name="docs"),
     path("", include(router.urls)),

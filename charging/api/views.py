@@ -507,3 +507,26 @@ class ApprovalView(APIView):
         )
         charge_point = selectors.charge_point_get(charge_point_id=charge_point_id)
         return Response(serializers.ChargePointSerializer(charge_point).data)
+
+
+class ValidationView(APIView):
+    """Validate a charge point's payloads strictly or leniently, or as OCPP_VALIDATION says."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="charge_points_validation",
+        request=serializers.ValidationSerializer,
+        responses={200: serializers.ChargePointSerializer, 404: OpenApiResponse()},
+    )
+    def post(self, request: Request, charge_point_id: str) -> Response:
+        data = serializers.ValidationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        charge_point = selectors.charge_point_get(charge_point_id=charge_point_id)
+        if charge_point is None:
+            raise NotFound("No such charge point.")
+        services.charge_point_validation_set(
+            charge_point=charge_point, mode=data.validated_data["mode"] or ""
+        )
+        return Response(serializers.ChargePointSerializer(charge_point).data)

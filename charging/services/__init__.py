@@ -12,6 +12,7 @@ from .charge_points import (
     charge_point_local_list_version_set,
     charge_point_lock,
     charge_point_lock_received,
+    charge_point_validation_set,
     configuration_key_set,
     configuration_keys_store,
 )
@@ -51,6 +52,7 @@ from .messages import (
     clean_key,
     clean_text,
     message_record,
+    message_record_violations,
 )
 from .meter_values import (
     SAMPLED_VALUE_DEFAULTS,
@@ -114,6 +116,7 @@ __all__ = [
     "charge_point_local_list_version_set",
     "charge_point_lock",
     "charge_point_lock_received",
+    "charge_point_validation_set",
     "charge_point_reap_dead_gateways",
     "clean_json",
     "clean_key",
@@ -141,6 +144,7 @@ __all__ = [
     "connector_status_update",
     "id_tag_authorize",
     "message_record",
+    "message_record_violations",
     "meter_values_record",
     "outbound_call_complete",
     "outbound_call_create",

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from .. import selectors
-from ..models import ChargePoint, ConfigurationKey
+from ..models import ChargePoint, ConfigurationKey, ValidationMode
 from .messages import clean_key, clean_text
 
 logger = logging.getLogger(__name__)
@@ -233,4 +233,13 @@ def charge_point_local_list_version_set(
     charge_point.local_list_version = version
     charge_point.local_list_version_at = at or timezone.now()
     charge_point.save(update_fields=["local_list_version", "local_list_version_at"])
+    return charge_point
+
+
+def charge_point_validation_set(*, charge_point: ChargePoint, mode: str) -> ChargePoint:
+    """Validate this charge point's payloads `strict`ly or `lenient`ly; "" follows OCPP_VALIDATION."""
+    if mode not in ("", *ValidationMode.values):
+        raise ValueError(f"unknown validation mode {mode!r}")
+    charge_point.validation = mode
+    charge_point.save(update_fields=["validation"])
     return charge_point

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from charging.models import Message
+from charging.models import ChargePoint, Message
 
 from .harness import raw_charger, raw_exchange
 
@@ -17,6 +17,9 @@ HEARTBEAT = json.dumps([2, "hb-after", "Heartbeat", {}])
 
 
 def test_bad_frames_are_answered_with_1_6_codes_and_the_connection_stays(stack):
+    # Strict: lenient validation (the default) accepts the unknown field (docs/validation.md).
+    ChargePoint.objects.create(id="E2E-BAD", validation="strict")
+
     async def scenario():
         async with raw_charger(stack.port, "E2E-BAD") as ws:
             await ws.send("this is not json")
