@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import NamedTuple
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
+from charging.protocol import jsonutil
 from charging.protocol.frames import is_known_action
 
 METRICS_PATH = "/metrics"
@@ -35,7 +35,7 @@ class FrameHead(NamedTuple):
 def frame_head(text: str) -> FrameHead:
     """The message type, unique id and (for a CALL) action of `text`; never raises."""
     try:
-        data = json.loads(text)
+        data = jsonutil.loads(text)
     except (ValueError, RecursionError):
         return FrameHead(INVALID, "", "")
     if not isinstance(data, list) or len(data) < 2:

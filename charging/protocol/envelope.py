@@ -6,10 +6,11 @@ envelopes only through it.
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NotRequired, TypedDict
+
+from . import jsonutil
 
 VERSION = 1
 
@@ -195,14 +196,13 @@ def celery_message(envelope: Inbound) -> tuple[bytes, dict[str, Any], dict[str, 
     """Body, headers and AMQP properties of a Celery protocol-2 task message carrying `envelope`,
     so the asyncio gateway can publish it without Celery (whose publishing blocks)."""
     task_id = envelope["id"]
-    body = json.dumps(
+    body = jsonutil.dumps(
         [
             [],
             {"envelope": envelope},
             {"callbacks": None, "errbacks": None, "chain": None, "chord": None},
-        ],
-        separators=(",", ":"),
-    ).encode()
+        ]
+    )
     headers = {
         "lang": "py",
         "task": INBOUND_TASK,
@@ -235,8 +235,8 @@ def celery_message(envelope: Inbound) -> tuple[bytes, dict[str, Any], dict[str, 
 
 
 def encode(message: Reply | Inbound | CallRequest | CloseRequest) -> bytes:
-    return json.dumps(message, separators=(",", ":")).encode()
+    return jsonutil.dumps(message)
 
 
 def decode(body: bytes) -> dict[str, Any]:
-    return json.loads(body)
+    return jsonutil.loads(body)

@@ -112,9 +112,14 @@ def validate(
     normalised (docs/validation.md) with the soft violations it had, or refused for a hard one.
     Raises the OCPPError of the first hard violation."""
     validator = _validator(message_type, action)
-    if validator.is_valid(payload):
-        return payload, []
+    try:
+        if validator.is_valid(payload):
+            return payload, []
+    except UnicodeEncodeError:
+        pass  # a lone surrogate: `_errors` reads the payload with it replaced
     errors = _errors(validator, payload)
+    if not errors:
+        return payload, []
     if mode != LENIENT:
         raise _error(_first(errors))
     return _tolerate(validator, payload, errors)
