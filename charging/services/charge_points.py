@@ -156,13 +156,40 @@ def _update_returning(
         f"UPDATE {quote(ChargePoint._meta.db_table)} SET {', '.join(assignments)}"
         f" WHERE {quote('id')} = %s RETURNING {columns}"
     )
-    return next(iter(ChargePoint.objects.raw(sql, [*params, charge_point_id])), None)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, charge_point_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    # What a queryset does with a row, without its per-query set-up (half this call's CPU).
+    values = list(row)
+    for index, expression, converters in _converters(connection.alias):
+        for convert in converters:
+            values[index] = convert(values[index], expression, connection)
+    return ChargePoint.from_db(connection.alias, _ATTNAMES, values)
+
+
+_ATTNAMES = [field.attname for field in ChargePoint._meta.concrete_fields]
 
 
 @cache
 def _returned_columns() -> str:
     quote = connection.ops.quote_name
     return ", ".join(quote(field.column) for field in ChargePoint._meta.concrete_fields)
+
+
+@cache
+def _converters(alias: str) -> list[tuple[int, Any, list[Any]]]:
+    """Per returned column that needs them, the database's and the field's value converters."""
+    found = []
+    for index, field in enumerate(ChargePoint._meta.concrete_fields):
+        expression = field.get_col(ChargePoint._meta.db_table)
+        converters = connection.ops.get_db_converters(expression) + field.get_db_converters(
+            connection
+        )
+        if converters:
+            found.append((index, expression, converters))
+    return found
 
 
 def charge_point_diagnostics_status(
