@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from ..clock import format_ocpp_time
@@ -70,23 +72,54 @@ def message_record(
     received_at: datetime | None = None,
 ) -> Message:
     """Store one OCPP-J frame. Whatever a charger sent, the row can be written."""
-    return Message.objects.create(
-        charge_point=charge_point,
-        direction=direction,
-        message_type=message_type if message_type in (2, 3, 4) else None,
-        unique_id=clean_key(unique_id),
-        action=clean_key(action),
-        payload=clean_json(payload),
-        raw=clean_text(raw),
-        error_code=clean_key(error_code),
-        error_description=clean_text(error_description),
-        error_details=clean_json(error_details),
-        answer_to=answer_to,
-        frame_id=frame_id,
-        connection_id=clean_key(connection_id),
-        note=note,
-        received_at=received_at,
+    return _insert(
+        Message(
+            charge_point=charge_point,
+            direction=direction,
+            message_type=message_type if message_type in (2, 3, 4) else None,
+            unique_id=clean_key(unique_id),
+            action=clean_key(action),
+            payload=clean_json(payload),
+            raw=clean_text(raw),
+            error_code=clean_key(error_code),
+            error_description=clean_text(error_description),
+            error_details=clean_json(error_details),
+            answer_to=answer_to,
+            frame_id=frame_id,
+            connection_id=clean_key(connection_id),
+            note=note,
+            received_at=received_at,
+        )
     )
+
+
+_INSERTED_FIELDS = [field for field in Message._meta.concrete_fields if not field.primary_key]
+
+
+@cache
+def _insert_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in _INSERTED_FIELDS)
+    values = ", ".join(["%s"] * len(_INSERTED_FIELDS))
+    return (
+        f"INSERT INTO {quote(Message._meta.db_table)} ({columns}) VALUES ({values})"
+        f" RETURNING {quote(Message._meta.pk.column)}"
+    )
+
+
+def _insert(message: Message) -> Message:
+    """`message.save()` for a new row in one prepared INSERT … RETURNING (PostgreSQL, SQLite
+    ≥ 3.35): two frames a CALL, the ORM's per-query set-up was a third of their cost."""
+    params = [
+        field.get_db_prep_save(field.pre_save(message, True), connection)
+        for field in _INSERTED_FIELDS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(connection.vendor), params)
+        message.pk = cursor.fetchone()[0]
+    message._state.adding = False
+    message._state.db = connection.alias
+    return message
 
 
 def message_record_violations(
