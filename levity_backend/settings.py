@@ -19,7 +19,8 @@ def _env_float(name: str, default: float) -> float:
     return default if value in (None, "") else float(value)
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "levity-insecure-development-key-change-me")
+DEVELOPMENT_SECRET_KEY = "levity-insecure-development-key-change-me"
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
 DEBUG = _env_bool("DEBUG", True)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "*").split(",") if h.strip()]
 # Secrets come only from the environment: the development key above is refused by

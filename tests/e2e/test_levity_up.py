@@ -192,7 +192,10 @@ def test_levity_up_with_services_runs_gateway_worker_and_web(stack, e2e_db, tmp_
     """With AMQP_URL/DATABASE_URL set, `levity up` runs the production processes against them."""
     port, web_port = free_port(), free_port()
     levity = shutil.which("levity", path=os.path.dirname(sys.executable)) or "levity"
-    env = dict(stack.env)
+    from django.conf import settings
+
+    # The production processes need all three services (levity up refuses AMQP_URL alone).
+    env = {**stack.env, "REDIS_URL": stack.env.get("REDIS_URL") or settings.REDIS_URL}
     up = Process(
         "levity-up-services",
         [levity, "up", "--port", str(port), "--web-port", str(web_port)],
