@@ -119,6 +119,7 @@ class Gateway:
             ssl=tls,
             open_timeout=OPEN_TIMEOUT,
             process_request=self._process_request,
+            process_response=self._log_refusal,
             select_subprotocol=self._select_subprotocol,
             ping_interval=self.config.keepalive_interval,
             ping_timeout=self.config.keepalive_timeout,
@@ -303,6 +304,21 @@ class Gateway:
                 response.headers["WWW-Authenticate"] = auth.WWW_AUTHENTICATE
             return response
         return None
+
+    def _log_refusal(
+        self, connection: ServerConnection, request: Request, response: Response
+    ) -> None:
+        """One line for the refusals websockets makes itself (no Upgrade header, a bad key, no
+        ocpp1.6 offered); ours are logged where `_process_request` makes them."""
+        error = connection.protocol.handshake_exc
+        if response.status_code != HTTPStatus.SWITCHING_PROTOCOLS and error is not None:
+            log.info(
+                "cp=- refused: %d %s for %.100r from %s",
+                response.status_code,
+                error,
+                request.path,
+                _remote(connection),
+            )
 
     def _check_client_certificate(
         self, connection: ServerConnection, request: Request, charge_point: str
