@@ -101,6 +101,9 @@ def test_charge_point_detail_is_read_only_with_connectors_events_messages_and_ke
     assert "10.0.0.7:5555" in html and "hb-77" in html
     assert 'name="_save"' not in html and 'name="connectors-TOTAL_FORMS"' in html
     assert 'value="remote_start"' in html and 'name="_from_change"' in html  # commands
+    # No command is chosen for the operator: the first option sends nothing.
+    assert '<select name="action" aria-label="Command" required>' in html
+    assert '<option value="" selected>Choose a command…</option>' in html
 
 
 def test_a_command_sent_from_the_detail_page_comes_back_there(admin_client, monkeypatch):
@@ -113,7 +116,12 @@ def test_a_command_sent_from_the_detail_page_comes_back_there(admin_client, monk
     charger("CP-1")
     response = admin_client.post(
         CP_LIST,
-        {"action": "clear_cache", "_selected_action": "CP-1", "index": 0, "_from_change": "CP-1"},
+        {
+            "action": "clear_cache",
+            "_selected_action": "CP-1",
+            "apply": "yes",
+            "_from_change": "CP-1",
+        },
     )
     assert sent == [("CP-1", "ClearCache")]
     assert response.status_code == 302
