@@ -47,7 +47,7 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "levity_backend.apps.LevityAdminConfig",  # django.contrib.admin with Levity's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

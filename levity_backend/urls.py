@@ -1,12 +1,15 @@
-"""URLs of the project: admin, the HTTP API under api/v1/, the operators' dashboard under
-dashboard/ and the charging app's pages under demo/ocpp/."""
+"""URLs of the project: `/` (to the dashboard), admin, the HTTP API under api/v1/, the operators'
+dashboard under dashboard/ and the charging app's pages under demo/ocpp/."""
 
 from django.contrib import admin
 from django.urls import include, path
 
 from charging.metrics import metrics_view
 
+from .views import home
+
 urlpatterns = [
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("charging.api.urls")),
     path("dashboard/", include("charging.dashboard.urls")),

@@ -141,7 +141,7 @@ def test_levity_up_on_embedded_defaults_serves_a_whole_session(tmp_path):
                 with urllib.request.urlopen(
                     f"http://127.0.0.1:{web_port}/admin/login/", timeout=2
                 ) as response:
-                    return response.status == 200 and b"Django" in response.read()
+                    return response.status == 200 and b"Levity" in response.read()
             except OSError:
                 return False
 
@@ -176,7 +176,7 @@ def test_levity_up_on_embedded_defaults_serves_a_whole_session(tmp_path):
         assert f"simulator                 http://127.0.0.1:{web_port}/demo/ocpp/" in banner
         assert f"dashboard                 http://127.0.0.1:{web_port}/dashboard/\n" in banner
         page = admin_login(f"http://127.0.0.1:{web_port}", login.group(1), login.group(2))
-        assert "Site administration" in page
+        assert "Charging operations" in page
         with pytest.raises(AssertionError):
             admin_login(f"http://127.0.0.1:{web_port}", "admin", "not-the-password")
 
