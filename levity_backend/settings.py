@@ -97,8 +97,15 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The embedded default runs the web server and the worker side by side: wait for locks.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The embedded default runs the web server and the worker side by side. WAL lets readers
+    # go on while one writes; IMMEDIATE takes the write lock when a transaction begins, since a
+    # read transaction that later writes gets "database is locked" at once, whatever the
+    # timeout; the timeout (busy timeout, seconds) waits for the lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -160,7 +167,8 @@ def _kombu_url(url: str) -> str:
 
 
 # --- Celery (celery_app.py reads every CELERY_* name) ---
-CELERY_BROKER_URL = _kombu_url(AMQP_URL) if AMQP_URL else "memory://"
+# With a host: kombu warns "No hostname was supplied" for a bare memory://.
+CELERY_BROKER_URL = _kombu_url(AMQP_URL) if AMQP_URL else "memory://localhost/"
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_IGNORE_RESULT = True  # inbound tasks are high-rate; commands opt in
@@ -257,4 +265,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's own console handler (DEBUG) would print every request warning a second time.
+        "django": {"handlers": [], "propagate": True},
+        # Celery's "Task … succeeded" line per command in embedded mode (celery_app.py does the
+        # same for workers).
+        "celery.app.trace": {"level": "INFO" if LOG_EVERY_TASK else "WARNING"},
+    },
 }

@@ -307,3 +307,25 @@ def test_levity_up_embedded_command_round_trip_through_the_api(tmp_path):
         assert [(c["action"], c["status"]) for c in results] == [
             ("RemoteStartTransaction", "answered")
         ]
+
+        # One line per problem, none per command, none for a probe; SQLite in WAL mode.
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"http://127.0.0.1:{web_port}/no-such-page/", timeout=10)
+        assert health(port)
+        log = up.log()
+        assert log.count("Not Found: /no-such-page/") == 1, log[-3000:]
+        for noise in ("No hostname was supplied", "succeeded in", "database is locked"):
+            assert noise not in log, (noise, log[-3000:])
+        assert "connection closed" not in log and "HTTP response sent" not in log  # /health
+        mode = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3, sys; print(*sqlite3.connect(sys.argv[1]).execute('pragma journal_mode').fetchone())",
+                str(tmp_path / "levity.sqlite3"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert mode.stdout.strip() == "wal"

@@ -28,15 +28,21 @@ def levity_up(tmp_path: Path, *, port: int | None = None, **env: str) -> tuple[i
     }
     levity = shutil.which("levity", path=os.path.dirname(sys.executable)) or "levity"
     command = [levity, "up", "--port", str(port or free_port()), "--web-port", str(free_port())]
-    result = subprocess.run(
+    up = subprocess.Popen(
         command,
         env={**clean, "LEVITY_DATA_DIR": str(tmp_path), **env},
         cwd=ROOT,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=60,
     )
-    return result.returncode, (result.stdout + result.stderr).splitlines()
+    try:
+        output, _ = up.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        up.terminate()  # levity up stops the processes it started, then itself
+        output, _ = up.communicate(timeout=30)
+        raise AssertionError(f"levity up started:\n{output[-3000:]}") from None
+    return up.returncode, output.splitlines()
 
 
 def assert_one_line(code: int, lines: list[str], *expected: str) -> None:
