@@ -78,7 +78,7 @@ WSGI_APPLICATION = "levity_backend.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "levity_backend" / "templates"],  # the admin's base_site (favicon)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -113,6 +113,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Moments to the second with their zone ("2026-12-06 01:13:28 UTC"), not "Dec. 6, 2026, 1:13 a.m.".
+FORMAT_MODULE_PATH = ["levity_backend.formats"]
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STORAGES = {

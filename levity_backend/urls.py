@@ -2,7 +2,9 @@
 dashboard under dashboard/ and the charging app's pages under demo/ocpp/."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from charging.metrics import metrics_view
 
@@ -10,6 +12,8 @@ from .views import home
 
 urlpatterns = [
     path("", home, name="home"),
+    # Browsers ask for /favicon.ico wherever a page names no icon (the API's JSON, say).
+    path("favicon.ico", RedirectView.as_view(url=static("charging/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("charging.api.urls")),
     path("dashboard/", include("charging.dashboard.urls")),

@@ -51,3 +51,36 @@ def test_operators_do_not_see_celery_task_results(client):
     assert names[0] == "Charging (OCPP 1.6J)"
     assert not [name for name in names if "Celery" in name]
     assert client.get("/admin/django_celery_results/").status_code == 404
+
+
+def test_times_are_written_to_the_second_with_their_zone(admin_client):
+    from tests.factories import CHARGER_TIME, make_charge_point, make_transaction
+
+    session = make_transaction(make_charge_point("CP-1"))
+    html = admin_client.get(reverse("admin:charging_transaction_changelist")).content.decode()
+    assert CHARGER_TIME.strftime("%Y-%m-%d %H:%M:%S UTC") in html
+    assert " p.m." not in html and " a.m." not in html
+    page = admin_client.get(reverse("admin:charging_transaction_change", args=[session.pk]))
+    # A normal session says so in words; no red ✗ beside "closed as orphan".
+    assert re.search(
+        r"Closed as orphan:</label>\s*<div class=\"readonly\">no</div>", page.content.decode()
+    )
+
+
+def test_every_page_has_the_icon(admin_client, client):
+    icon = '<link rel="icon" type="image/svg+xml" href="/static/charging/favicon.svg">'
+    assert icon in admin_client.get(reverse("admin:index")).content.decode()
+    assert icon in admin_client.get("/dashboard/").content.decode()
+    assert icon in client.get("/demo/ocpp/").content.decode()
+    assert client.get("/favicon.ico")["Location"] == "/static/charging/favicon.svg"
+    assert client.get("/static/charging/favicon.svg").status_code == 200
+
+
+def test_no_offline_charger_is_not_an_alarm(admin_client):
+    from tests.factories import make_charge_point
+
+    html = admin_client.get("/dashboard/").content.decode()
+    assert 'class="big" data-field="charge_points.offline"' in html
+    make_charge_point("CP-1", connected=False, connection_id="")
+    html = admin_client.get("/dashboard/").content.decode()
+    assert 'class="big dash-offline" data-field="charge_points.offline"' in html

@@ -8,7 +8,6 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
@@ -20,6 +19,7 @@ from .base import (
     ReadOnlyInline,
     _badge,
     _change_link,
+    _moment,
     _relative,
     _table,
 )
@@ -208,11 +208,7 @@ class ChargePointAdmin(CommandPermissionMixin, ReadOnlyAdmin):
     @admin.display(description="online")
     def online(self, charge_point: ChargePoint) -> SafeString:
         seen = selectors.charge_point_last_seen(charge_point=charge_point)
-        title = (
-            f"last seen {timezone.localtime(seen).isoformat(timespec='seconds')}"
-            if seen
-            else "never seen"
-        )
+        title = f"last seen {_moment(seen)}" if seen else "never seen"
         if selectors.charge_point_is_online(charge_point=charge_point):
             return _badge("online", STATUS_COLOURS["Available"], title)
         if charge_point.connected:
@@ -273,7 +269,7 @@ class ChargePointAdmin(CommandPermissionMixin, ReadOnlyAdmin):
             ["at", "kind", "gateway", "connection", "remote", "close code", "reason"],
             [
                 (
-                    timezone.localtime(e.at).isoformat(timespec="seconds"),
+                    _moment(e.at),
                     e.kind,
                     e.gateway_id,
                     e.connection_id,
@@ -292,7 +288,7 @@ class ChargePointAdmin(CommandPermissionMixin, ReadOnlyAdmin):
             ["at", "direction", "type", "action", "unique id", "error"],
             [
                 (
-                    _change_link(m, timezone.localtime(m.created_at).isoformat(timespec="seconds")),
+                    _change_link(m, _moment(m.created_at)),
                     "→ CS" if m.direction == "in" else "→ CP",
                     m.get_message_type_display() if m.message_type else "?",
                     m.action,

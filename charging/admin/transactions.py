@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString
 from .. import selectors
 from ..models import MeterValue, Transaction
 from ..reports import charts, energy, export
-from .base import STATUS_COLOURS, ReadOnlyAdmin, _badge, _table
+from .base import STATUS_COLOURS, ReadOnlyAdmin, _badge, _moment, _table
 from .commands import CommandPermissionMixin, _send_command
 
 # --- transactions ---------------------------------------------------------------------------
@@ -61,7 +61,7 @@ class TransactionAdmin(CommandPermissionMixin, ReadOnlyAdmin):
                     ("started_at", "start_received_at"),
                     ("stopped_at", "stop_received_at"),
                     "duration_display",
-                    ("stop_reason", "stop_id_tag", "closed_as_orphan"),
+                    ("stop_reason", "stop_id_tag", "orphan"),
                     "notes",
                 )
             },
@@ -69,7 +69,13 @@ class TransactionAdmin(CommandPermissionMixin, ReadOnlyAdmin):
         ("Energy and power", {"fields": ("energy_chart",)}),
         ("Meter values", {"classes": ("collapse",), "fields": ("meter_value_table",)}),
     )
-    readonly_fields = ("energy_kwh", "duration_display", "energy_chart", "meter_value_table")
+    readonly_fields = (
+        "energy_kwh",
+        "duration_display",
+        "orphan",
+        "energy_chart",
+        "meter_value_table",
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Transaction]:
         return selectors.transaction_list_with_energy()
@@ -81,6 +87,13 @@ class TransactionAdmin(CommandPermissionMixin, ReadOnlyAdmin):
     @admin.display(description="duration", ordering="duration")
     def duration_display(self, transaction: Transaction) -> str:
         return export.format_duration(getattr(transaction, "duration", None)) or "-"
+
+    @admin.display(description="closed as orphan")
+    def orphan(self, transaction: Transaction) -> str:
+        # Text, not the boolean icon: a red ✗ beside every normal transaction reads as an error.
+        if transaction.closed_as_orphan:
+            return "yes: stopped by the server because a newer one started"
+        return "no"
 
     @admin.display(description="active", boolean=True)
     def active(self, transaction: Transaction) -> bool:
@@ -113,9 +126,7 @@ class TransactionAdmin(CommandPermissionMixin, ReadOnlyAdmin):
     def meter_value_table(self, transaction: Transaction) -> SafeString:
         rows = [
             (
-                timezone.localtime(mv.timestamp).isoformat(timespec="seconds")
-                if mv.timestamp
-                else "-",
+                _moment(mv.timestamp) if mv.timestamp else "-",
                 mv.measurand,
                 mv.phase,
                 f"{mv.value} {mv.unit}",
