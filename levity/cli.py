@@ -159,14 +159,9 @@ def up_command(args: argparse.Namespace) -> int:
         print(f"levity: {problem}", file=sys.stderr, flush=True)
     if taken:
         return 2
-    # Settings and services, checked in a child (Django is not imported in this supervisor).
-    preflight = subprocess.run([PYTHON, "-m", "levity.preflight"], env=env, check=False)
-    if preflight.returncode:
-        return 2
-    print("levity: applying database migrations", flush=True)
-    migrate = subprocess.run(
-        [PYTHON, "-m", "django", "migrate", "--noinput", "-v", "0"], env=env, check=False
-    )
+    # Settings and services checked (exit 2), then migrations applied, in a child: Django is
+    # not imported in this supervisor.
+    migrate = subprocess.run([PYTHON, "-m", "levity.preflight", "--migrate"], env=env, check=False)
     if migrate.returncode:
         return migrate.returncode
     admin_url = f"http://{args.host}:{args.web_port}/admin/"

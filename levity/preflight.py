@@ -1,4 +1,4 @@
-"""What `levity up` checks before it starts anything: settings complete, services reachable; one line each."""
+"""`levity up`'s first step: settings complete and services reachable (one line each, exit 2), then migrations."""
 
 from __future__ import annotations
 
@@ -118,7 +118,10 @@ def problems(*, environ: dict[str, str]) -> list[str]:
     return [problem for problem in found if problem]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Exit 2 after one line per problem; with `--migrate`, then apply the migrations (one
+    Django start-up for both, which `levity up` waits for)."""
+    argv = sys.argv[1:] if argv is None else argv
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "levity_backend.settings")
     import django
 
@@ -126,7 +129,13 @@ def main() -> None:
     found = problems(environ=dict(os.environ))
     for problem in found:
         print(f"levity: {problem}", file=sys.stderr, flush=True)
-    sys.exit(2 if found else 0)
+    if found:
+        sys.exit(2)
+    if "--migrate" in argv:
+        from django.core.management import call_command
+
+        print("levity: applying database migrations", flush=True)
+        call_command("migrate", interactive=False, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -35,18 +35,9 @@ class ActiveFilter(admin.SimpleListFilter):
 class TransactionAdmin(CommandPermissionMixin, ReadOnlyAdmin):
     actions = ["remote_stop", "export_csv"]
 
-    list_display = (
-        "id",
-        "charge_point",
-        "connector_id",
-        "id_tag",
-        "started_at",
-        "stopped_at",
-        "duration_display",
-        "energy_kwh",
-        "stop_reason",
-        "active",
-    )
+    # What an operator scans, fitting 1,400 px beside the admin's menus; the stop time, the
+    # duration, meter readings and the rest are on the transaction's page.
+    list_display = ("id", "charge_point_connector", "id_tag", "started_at", "energy_kwh", "state")
     list_filter = (ActiveFilter, "stop_reason", "closed_as_orphan")
     search_fields = ("=id", "charge_point__id", "id_tag")
     list_select_related = ("charge_point",)
@@ -95,9 +86,15 @@ class TransactionAdmin(CommandPermissionMixin, ReadOnlyAdmin):
             return "yes: stopped by the server because a newer one started"
         return "no"
 
-    @admin.display(description="active", boolean=True)
-    def active(self, transaction: Transaction) -> bool:
-        return transaction.is_open
+    @admin.display(description="charge point / connector", ordering="charge_point_id")
+    def charge_point_connector(self, transaction: Transaction) -> str:
+        return f"{transaction.charge_point_id} / {transaction.connector_id}"
+
+    @admin.display(description="state", ordering="stop_received_at")
+    def state(self, transaction: Transaction) -> SafeString | str:
+        if transaction.is_open:
+            return _badge("active", STATUS_COLOURS["Charging"])
+        return f"stopped ({transaction.stop_reason})" if transaction.stop_reason else "stopped"
 
     @admin.display(description="chart")
     def energy_chart(self, transaction: Transaction) -> SafeString:
