@@ -58,9 +58,10 @@ def test_times_are_written_to_the_second_with_their_zone(admin_client):
 
     session = make_transaction(make_charge_point("CP-1"))
     html = admin_client.get(reverse("admin:charging_transaction_changelist")).content.decode()
-    assert CHARGER_TIME.strftime("%Y-%m-%d %H:%M:%S UTC") in html
+    assert CHARGER_TIME.strftime("%Y-%m-%d</span><br>%H:%M:%S UTC") in html  # day above time
     assert " p.m." not in html and " a.m." not in html
     page = admin_client.get(reverse("admin:charging_transaction_change", args=[session.pk]))
+    assert CHARGER_TIME.strftime("%Y-%m-%d %H:%M:%S UTC") in page.content.decode()
     # A normal session says so in words; no red ✗ beside "closed as orphan".
     assert re.search(
         r"Closed as orphan:</label>\s*<div class=\"readonly\">no</div>", page.content.decode()

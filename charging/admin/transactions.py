@@ -37,7 +37,7 @@ class TransactionAdmin(CommandPermissionMixin, ReadOnlyAdmin):
 
     # What an operator scans, fitting 1,400 px beside the admin's menus; the stop time, the
     # duration, meter readings and the rest are on the transaction's page.
-    list_display = ("id", "charge_point_connector", "id_tag", "started_at", "energy_kwh", "state")
+    list_display = ("id", "charge_point_connector", "id_tag", "started", "energy_kwh", "state")
     list_filter = (ActiveFilter, "stop_reason", "closed_as_orphan")
     search_fields = ("=id", "charge_point__id", "id_tag")
     list_select_related = ("charge_point",)
@@ -89,6 +89,14 @@ class TransactionAdmin(CommandPermissionMixin, ReadOnlyAdmin):
     @admin.display(description="charge point / connector", ordering="charge_point_id")
     def charge_point_connector(self, transaction: Transaction) -> str:
         return f"{transaction.charge_point_id} / {transaction.connector_id}"
+
+    @admin.display(description="started at", ordering="started_at")
+    def started(self, transaction: Transaction) -> SafeString | str:
+        # The day above the time: the list keeps its columns in view at 1,400 px.
+        if transaction.started_at is None:
+            return "-"
+        day, _, time = _moment(transaction.started_at).partition(" ")
+        return format_html('<span style="white-space:nowrap">{}</span><br>{}', day, time)
 
     @admin.display(description="state", ordering="stop_received_at")
     def state(self, transaction: Transaction) -> SafeString | str:

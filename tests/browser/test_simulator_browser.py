@@ -382,11 +382,6 @@ def _scenario(page: SimulatorPage, *, gateway_port: int, web_url: str) -> None:
     page.click("#disconnect")
     page.wait_state("closed")
     # No script error, no failed request in the console of any tab (the simulator, the admin,
-    # the dashboard's polling); but the admin's pages, Django's own, name no icon, so Chromium
-    # asks for /favicon.ico, which nothing serves.
-    errors = [
-        entry
-        for entry in page.driver.get_log("browser")
-        if entry["level"] == "SEVERE" and "/favicon.ico " not in entry["message"]
-    ]
+    # the dashboard's polling, the icon).
+    errors = [entry for entry in page.driver.get_log("browser") if entry["level"] == "SEVERE"]
     assert not errors, errors
