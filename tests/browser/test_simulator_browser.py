@@ -261,7 +261,8 @@ def _scenario(page: SimulatorPage, *, gateway_port: int, web_url: str) -> None:
     operator.transaction_page(tx_id)
     energy_points = chart_points(page, "energy")
     power_points = chart_points(page, "power")  # the simulator sends Power.Active.Import
-    assert received <= len(energy_points) <= len(energy_registers(transaction))
+    # One point per reading, plus the start (meterStart, 0 kWh) the curve begins at.
+    assert received <= len(energy_points) <= len(energy_registers(transaction)) + 1
     assert len(power_points) >= received
     ys = [y for _, y in energy_points]  # SVG y grows downwards: rising energy, falling y
     assert ys == sorted(ys, reverse=True) and ys[-1] < ys[0]
