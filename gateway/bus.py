@@ -181,13 +181,14 @@ class AmqpBus:
             except OSError as error:  # aiormq's AMQPConnectionError included
                 if attempt == self._attempts:
                     raise
-                log.warning(
-                    "RabbitMQ not reachable (%s), attempt %d/%d; retrying in %.1f s",
-                    error,
-                    attempt,
-                    self._attempts,
-                    self._retry_delay,
-                )
+                if attempt == 1 or attempt % 10 == 0:  # not a line per attempt
+                    log.warning(
+                        "RabbitMQ not reachable (%s), attempt %d/%d; retrying every %.1f s",
+                        error,
+                        attempt,
+                        self._attempts,
+                        self._retry_delay,
+                    )
                 await asyncio.sleep(self._retry_delay)
         raise AssertionError("unreachable")
 

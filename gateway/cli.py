@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import signal
@@ -146,8 +147,18 @@ async def run(config: GatewayConfig, bus: Bus | None = None) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        await gateway.start()
-        await stop.wait()
+        # start() waits for the broker as long as it takes: a signal meanwhile stops it.
+        starting = asyncio.create_task(gateway.start())
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            await starting if starting.done() else stopping
+            await stopping
+        finally:
+            for task in (starting, stopping):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         log.info("signal received, shutting down")
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -155,9 +166,17 @@ async def run(config: GatewayConfig, bus: Bus | None = None) -> None:
         await gateway.stop()
 
 
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    # websockets' INFO lines ("connection closed", "HTTP response sent") come with every /health
+    # probe; connections and refusals have lines of our own (gateway.server).
+    if logging.getLogger().level > logging.DEBUG:
+        logging.getLogger("websockets.server").setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(args.log_level)
     asyncio.run(run(config_from_args(args)))

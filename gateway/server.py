@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -36,6 +36,10 @@ OCPP16 = Subprotocol("ocpp1.6")
 OPEN_TIMEOUT = 10.0
 # ...within which the workers' answer to a `handshake` event must come (else 503).
 AUTHORIZE_TIMEOUT = 8.0
+# Starting against an unreachable broker: try every BUS_RETRY_SECONDS, log every BUS_RETRY_LOG_EVERY.
+BUS_RETRY_SECONDS = 1.0
+BUS_RETRY_LOG_EVERY = 30.0
+NOISY_WHILE_CONNECTING = ("aiormq.connection", "aio_pika.robust_connection")
 
 
 def select_subprotocol(
@@ -81,6 +85,7 @@ class Gateway:
         self._server: Server | None = None
         self._presence: Presence | None = None
         self._stopping = False
+        self._bus_error: str | None = "not started yet"  # None once the bus is up
         # Per charge point: serialises bind/unbind so an old connection's unbind cannot undo a
         # newer connection's bind. (lock, [users]); the entry goes when nobody uses it.
         self._binding_locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
@@ -93,7 +98,10 @@ class Gateway:
         return int(self._server.sockets[0].getsockname()[1])
 
     async def start(self) -> None:
-        await self.bus.start(self._on_message)
+        """Listen, then start the bus, retrying while the broker is unreachable (/health answers
+        503 and charge points are refused 503 meanwhile); returns once both are up."""
+        await self._serve()
+        await self._start_bus()
         if self.config.presence_ttl > 0 and self.config.redis_url:
             self._presence = Presence(
                 self.config.redis_url,
@@ -103,6 +111,43 @@ class Gateway:
                 connections=lambda: len(self.connections),
             )
             await self._presence.start()
+        log.info(
+            "gateway %s listening on %s://%s:%d (replies on %s)%s",
+            self.config.gateway_id,
+            self.config.scheme,
+            self.config.host,
+            self.port,
+            self.bus.reply_to,
+            "; handshakes checked by the workers" if self.config.authorize else "",
+        )
+
+    async def _start_bus(self) -> None:
+        """One warning at the first failure, then one every BUS_RETRY_LOG_EVERY seconds."""
+        loop = asyncio.get_running_loop()
+        failures, logged_at = 0, -BUS_RETRY_LOG_EVERY
+        with _quiet(*NOISY_WHILE_CONNECTING):
+            while True:
+                try:
+                    await self.bus.start(self._on_message)
+                    break
+                except OSError as error:  # aiormq's AMQPConnectionError included
+                    failures += 1
+                    self._bus_error = str(error) or type(error).__name__
+                    if loop.time() - logged_at >= BUS_RETRY_LOG_EVERY:
+                        logged_at = loop.time()
+                        log.warning(
+                            "broker unreachable (%s), attempt %d; retrying every %.0f s, "
+                            "/health answers 503 until it is back",
+                            self._bus_error,
+                            failures,
+                            BUS_RETRY_SECONDS,
+                        )
+                    await asyncio.sleep(BUS_RETRY_SECONDS)
+        if failures:
+            log.info("broker reachable after %d failed attempts", failures)
+        self._bus_error = None
+
+    async def _serve(self) -> None:
         tls = (
             auth.server_ssl_context(
                 cert=self.config.tls_cert,
@@ -119,6 +164,7 @@ class Gateway:
             ssl=tls,
             open_timeout=OPEN_TIMEOUT,
             process_request=self._process_request,
+            process_response=self._log_refusal,
             select_subprotocol=self._select_subprotocol,
             ping_interval=self.config.keepalive_interval,
             ping_timeout=self.config.keepalive_timeout,
@@ -126,15 +172,6 @@ class Gateway:
             compression=None,  # configured below, or off
             extensions=_compression(self.config.compression),
             create_connection=ActivityConnection,  # notes pongs too, for the idle timeout
-        )
-        log.info(
-            "gateway %s listening on %s://%s:%d (replies on %s)%s",
-            self.config.gateway_id,
-            self.config.scheme,
-            self.config.host,
-            self.port,
-            self.bus.reply_to,
-            "; handshakes checked by the workers" if self.config.authorize else "",
         )
 
     async def stop(self) -> None:
@@ -272,6 +309,12 @@ class Gateway:
             return self._health(connection)
         if path == METRICS_PATH:
             return self._metrics(connection)
+        if self._bus_error is not None:
+            self.metrics.refusals.labels("unavailable").inc()
+            log.info("cp=- refused: 503 broker unreachable from %s", _remote(connection))
+            return connection.respond(
+                HTTPStatus.SERVICE_UNAVAILABLE, "The broker is unreachable; retry later\n"
+            )
         try:
             charge_point = charge_point_id(request.path)
         except BadPath as error:
@@ -303,6 +346,21 @@ class Gateway:
                 response.headers["WWW-Authenticate"] = auth.WWW_AUTHENTICATE
             return response
         return None
+
+    def _log_refusal(
+        self, connection: ServerConnection, request: Request, response: Response
+    ) -> None:
+        """One line for the refusals websockets makes itself (no Upgrade header, a bad key, no
+        ocpp1.6 offered); ours are logged where `_process_request` makes them."""
+        error = connection.protocol.handshake_exc
+        if response.status_code != HTTPStatus.SWITCHING_PROTOCOLS and error is not None:
+            log.info(
+                "cp=- refused: %d %s for %.100r from %s",
+                response.status_code,
+                error,
+                request.path,
+                _remote(connection),
+            )
 
     def _check_client_certificate(
         self, connection: ServerConnection, request: Request, charge_point: str
@@ -371,7 +429,7 @@ class Gateway:
 
     def _health(self, connection: ServerConnection) -> Response:
         body = {
-            "status": "ok",
+            "status": "ok" if self._bus_error is None else "broker unreachable",
             "gateway": self.config.gateway_id,
             "connections": len(self.connections),
             # Closed connections whose last events are still on their way to the workers.
@@ -379,7 +437,10 @@ class Gateway:
             # The Redis presence lease: "ok", "failing" (not renewed lately) or "off".
             "presence": self._presence.state if self._presence is not None else "off",
         }
-        response = connection.respond(HTTPStatus.OK, json.dumps(body) + "\n")
+        if self._bus_error is not None:
+            body["broker"] = self._bus_error
+        status = HTTPStatus.OK if self._bus_error is None else HTTPStatus.SERVICE_UNAVAILABLE
+        response = connection.respond(status, json.dumps(body) + "\n")
         del response.headers["Content-Type"]
         response.headers["Content-Type"] = "application/json"
         return response
@@ -449,6 +510,19 @@ def _compression(mode: str) -> list[ServerExtensionFactory]:
             compress_settings={"memLevel": 4},
         )
     ]
+
+
+@contextlib.contextmanager
+def _quiet(*loggers: str) -> Iterator[None]:
+    """Silence `loggers` (aiormq logs an error, aio-pika a reconnect line, per failed attempt)."""
+    levels = {name: logging.getLogger(name).level for name in loggers}
+    for name in loggers:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def _unavailable() -> auth.Refusal:

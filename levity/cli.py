@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -152,10 +154,14 @@ def up_command(args: argparse.Namespace) -> int:
         env["AMQP_URL"] = ""
         env.setdefault("REDIS_URL", "")
 
-    print("levity: applying database migrations", flush=True)
-    migrate = subprocess.run(
-        [PYTHON, "-m", "django", "migrate", "--noinput", "-v", "0"], env=env, check=False
-    )
+    taken = _taken_ports(args, embedded)
+    for problem in taken:
+        print(f"levity: {problem}", file=sys.stderr, flush=True)
+    if taken:
+        return 2
+    # Settings and services checked (exit 2), then migrations applied, in a child: Django is
+    # not imported in this supervisor.
+    migrate = subprocess.run([PYTHON, "-m", "levity.preflight", "--migrate"], env=env, check=False)
     if migrate.returncode:
         return migrate.returncode
     admin_url = f"http://{args.host}:{args.web_port}/admin/"
@@ -198,6 +204,64 @@ def up_command(args: argparse.Namespace) -> int:
         state.cleanup()
         if metrics_dir is not None:
             metrics_dir.cleanup()
+
+
+def _taken_ports(args: argparse.Namespace, embedded: bool) -> list[str]:
+    """One line per port this run needs that something else holds, naming the holder."""
+    ports = [(args.port, "charge points", "--port"), (args.web_port, "admin/API", "--web-port")]
+    if args.flower and not embedded:
+        ports.append((args.flower_port, "Flower", "--flower-port"))
+    found = []
+    for port, purpose, option in ports:
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # As the servers bind: a port left in TIME_WAIT is free, a listening one is not.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((args.host, port))
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE:
+                    found.append(
+                        f"cannot listen on {args.host}:{port} ({purpose}): {error.strerror}"
+                    )
+                    continue
+                found.append(
+                    f"port {port} ({purpose}) on {args.host} is already in use by "
+                    f"{_listener(port)}; stop it or choose another with {option}"
+                )
+    return found
+
+
+def _listener(port: int) -> str:
+    """`pid N (name)` of the process listening on `port`, from /proc (Linux), else a guess."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as rows:
+                next(rows)
+                for row in rows:
+                    fields = row.split()
+                    # fields: local address (hex ip:port), remote, state (0A = LISTEN), ..., inode
+                    if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        inodes.add(f"socket:[{fields[9]}]")
+        except (OSError, StopIteration, IndexError, ValueError):
+            continue
+    for pid in filter(str.isdigit, _listdir("/proc")):
+        for fd in _listdir(f"/proc/{pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                    with open(f"/proc/{pid}/comm") as comm:
+                        return f"pid {pid} ({comm.read().strip()})"
+            except OSError:
+                continue
+    return "another process"
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
 
 
 _CREATE_SUPERUSER_HINT = "  (first user: python manage.py createsuperuser)"

@@ -166,7 +166,7 @@ def serve_web(host: str, port: int) -> ThreadedWSGIServer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from gateway.cli import build_parser, config_from_args, run
+    from gateway.cli import build_parser, config_from_args, configure_logging, run
     from levity.periodic import start_stale_call_expiry
 
     global _publisher
@@ -180,9 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     # No presence lease: the gateway lives and dies with the worker in this one process.
     config = dataclasses.replace(config_from_args(args), presence_ttl=0)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(args.log_level)
     bus = LocalBus(django_handler())
     web = serve_web(args.web_host, args.web_port)
     log.info("web app on http://%s:%d/", args.web_host, web.server_port)

@@ -19,7 +19,8 @@ def _env_float(name: str, default: float) -> float:
     return default if value in (None, "") else float(value)
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "levity-insecure-development-key-change-me")
+DEVELOPMENT_SECRET_KEY = "levity-insecure-development-key-change-me"
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
 DEBUG = _env_bool("DEBUG", True)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "*").split(",") if h.strip()]
 # Secrets come only from the environment: the development key above is refused by
@@ -46,7 +47,7 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "levity_backend.apps.LevityAdminConfig",  # django.contrib.admin with Levity's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -77,7 +78,7 @@ WSGI_APPLICATION = "levity_backend.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "levity_backend" / "templates"],  # the admin's base_site (favicon)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -96,8 +97,15 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The embedded default runs the web server and the worker side by side: wait for locks.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The embedded default runs the web server and the worker side by side. WAL lets readers
+    # go on while one writes; IMMEDIATE takes the write lock when a transaction begins, since a
+    # read transaction that later writes gets "database is locked" at once, whatever the
+    # timeout; the timeout (busy timeout, seconds) waits for the lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -105,6 +113,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Moments to the second with their zone ("2026-12-06 01:13:28 UTC"), not "Dec. 6, 2026, 1:13 a.m.".
+FORMAT_MODULE_PATH = ["levity_backend.formats"]
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STORAGES = {
@@ -159,7 +169,8 @@ def _kombu_url(url: str) -> str:
 
 
 # --- Celery (celery_app.py reads every CELERY_* name) ---
-CELERY_BROKER_URL = _kombu_url(AMQP_URL) if AMQP_URL else "memory://"
+# With a host: kombu warns "No hostname was supplied" for a bare memory://.
+CELERY_BROKER_URL = _kombu_url(AMQP_URL) if AMQP_URL else "memory://localhost/"
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_IGNORE_RESULT = True  # inbound tasks are high-rate; commands opt in
@@ -259,4 +270,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's own console handler (DEBUG) would print every request warning a second time.
+        "django": {"handlers": [], "propagate": True},
+        # Celery's "Task … succeeded" line per command in embedded mode (celery_app.py does the
+        # same for workers).
+        "celery.app.trace": {"level": "INFO" if LOG_EVERY_TASK else "WARNING"},
+    },
 }

@@ -66,9 +66,9 @@ def texts(response):
     return [str(message) for message in response.context["messages"]]
 
 
-def test_clear_cache_sends_at_once_and_shows_the_answer(admin_client, charger):
+def test_clear_cache_sends_once_confirmed_and_shows_the_answer(admin_client, charger):
     make_charge_point("CP-1")
-    response = run(admin_client, "clear_cache", "CP-1")
+    response = run(admin_client, "clear_cache", "CP-1", apply="yes")
     assert response.status_code == 200
     assert charger.calls == [
         {"cp": "CP-1", "action": "ClearCache", "payload": {}, "wait": 15.0, "by": "admin"}
@@ -79,13 +79,48 @@ def test_clear_cache_sends_at_once_and_shows_the_answer(admin_client, charger):
 def test_reset_soft_and_hard(admin_client, charger):
     make_charge_point("CP-1")
     make_charge_point("CP-2")
-    run(admin_client, "reset_hard", "CP-2", "CP-1")
-    run(admin_client, "reset_soft", "CP-1")
+    run(admin_client, "reset_hard", "CP-2", "CP-1", apply="yes")
+    run(admin_client, "reset_soft", "CP-1", apply="yes")
     assert [(c["cp"], c["payload"]) for c in charger.calls] == [
         ("CP-1", {"type": "Hard"}),
         ("CP-2", {"type": "Hard"}),
         ("CP-1", {"type": "Soft"}),
     ]
+
+
+@pytest.mark.parametrize(
+    ("admin_action", "title"),
+    [
+        ("reset_soft", "Reset (soft)"),
+        ("reset_hard", "Reset (hard)"),
+        ("clear_cache", "Clear cache"),
+        ("unlock_connector", "Unlock connector…"),
+        ("change_availability", "Change availability…"),
+        ("update_firmware", "Update firmware…"),
+    ],
+)
+def test_disruptive_commands_ask_first_showing_the_active_transaction(
+    admin_client, charger, admin_action, title
+):
+    point = make_charge_point("CP-1")
+    make_charge_point("CP-2")
+    session = make_transaction(point, connector_id=2, id_tag="TAG-7")
+    page = run(admin_client, admin_action, "CP-1", "CP-2")
+    assert page.status_code == 200 and charger.calls == []
+    html = page.content.decode()
+    assert f"<strong>{title}</strong>" in html
+    rows = html.split('id="command-targets"')[1].split("</table>")[0]
+    assert f"#{session.id}</a> on connector 2 (TAG-7, since " in rows
+    assert rows.count("<tr>") == 3 and ">none<" in rows  # header, CP-1, CP-2 without one
+    assert 'id="command-interrupts"' in html
+    assert 'name="apply" value="yes"' in html
+
+
+def test_a_harmless_command_page_warns_of_no_interruption(admin_client, charger):
+    point = make_charge_point("CP-1")
+    make_transaction(point)
+    html = run(admin_client, "trigger_message", "CP-1").content.decode()
+    assert 'id="command-targets"' in html and 'id="command-interrupts"' not in html
 
 
 def test_remote_start_asks_for_id_tag_and_connector_then_sends(admin_client, charger):
@@ -215,7 +250,7 @@ def test_get_configuration_answer_is_shown(admin_client, charger):
 def test_errors_are_shown(admin_client, charger, error, expected):
     make_charge_point("CP-1")
     charger.answer = error()
-    response = run(admin_client, "clear_cache", "CP-1")
+    response = run(admin_client, "clear_cache", "CP-1", apply="yes")
     [message] = list(response.context["messages"])
     assert message.level_tag == "error"
     assert str(message) == expected
@@ -223,7 +258,7 @@ def test_errors_are_shown(admin_client, charger, error, expected):
 
 def test_real_call_to_a_disconnected_charge_point_says_so(admin_client):
     make_charge_point("CP-1", connected=False, connection_id="")
-    response = run(admin_client, "reset_soft", "CP-1")
+    response = run(admin_client, "reset_soft", "CP-1", apply="yes")
     assert texts(response) == ["CP-1: Reset failed: not connected"]
 
 
@@ -255,12 +290,12 @@ def test_commands_need_the_change_permission(client, charger):
     page = client.get(CHANGELIST)
     assert page.status_code == 200
     assert b"clear_cache" not in page.content
-    run(client, "clear_cache", "CP-1")
+    run(client, "clear_cache", "CP-1", apply="yes")
     assert charger.calls == []
 
     viewer.user_permissions.add(Permission.objects.get(codename="change_chargepoint"))
     assert b"clear_cache" in client.get(CHANGELIST).content
-    run(client, "clear_cache", "CP-1")
+    run(client, "clear_cache", "CP-1", apply="yes")
     assert len(charger.calls) == 1 and charger.calls[0]["by"] == "viewer"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -58,7 +59,13 @@ def test_charge_point_list_shows_presence_connectors_and_active_transaction(admi
     assert ">1 Charging<" in html and ">2 Faulted<" in html
     assert f"#{tx.id} on 1 (CARD-7)" in html
     assert "3\xa0minutes ago" in html or "3 minutes ago" in html
-    assert "Wallbox 22" in html and "1.2.3" in html
+    # Vendor, model and firmware are on the charge point's page, not in the list.
+    assert "Wallbox 22" not in html and "1.2.3" not in html
+    pending_badge = r'<span title="BootNotification answer"[^>]*>Pending</span>'
+    assert not re.search(pending_badge, html)
+    point.registration_status = "Pending"
+    point.save()
+    assert re.search(pending_badge, admin_client.get(CP_LIST).content.decode())
 
 
 def test_charge_point_filters_and_search(admin_client):
@@ -101,6 +108,9 @@ def test_charge_point_detail_is_read_only_with_connectors_events_messages_and_ke
     assert "10.0.0.7:5555" in html and "hb-77" in html
     assert 'name="_save"' not in html and 'name="connectors-TOTAL_FORMS"' in html
     assert 'value="remote_start"' in html and 'name="_from_change"' in html  # commands
+    # No command is chosen for the operator: the first option sends nothing.
+    assert '<select name="action" aria-label="Command" required>' in html
+    assert '<option value="" selected>Choose a command…</option>' in html
 
 
 def test_a_command_sent_from_the_detail_page_comes_back_there(admin_client, monkeypatch):
@@ -113,7 +123,12 @@ def test_a_command_sent_from_the_detail_page_comes_back_there(admin_client, monk
     charger("CP-1")
     response = admin_client.post(
         CP_LIST,
-        {"action": "clear_cache", "_selected_action": "CP-1", "index": 0, "_from_change": "CP-1"},
+        {
+            "action": "clear_cache",
+            "_selected_action": "CP-1",
+            "apply": "yes",
+            "_from_change": "CP-1",
+        },
     )
     assert sent == [("CP-1", "ClearCache")]
     assert response.status_code == 302
@@ -153,7 +168,10 @@ def test_transaction_list_columns_and_active_filter(admin_client):
     )
     running = make_transaction(point, connector_id=2)
     html = admin_client.get(TX_LIST).content.decode()
-    assert "22.500" in html and "2:05:00" in html and "EVDisconnected" in html
+    assert "22.500" in html and "stopped (EVDisconnected)" in html and ">active<" in html
+    assert "CP-1 / 2" in html and "2:05:00" not in html  # the duration is on the detail page
+    detail = admin_client.get(reverse("admin:charging_transaction_change", args=[done.id]))
+    assert "2:05:00" in detail.content.decode()
     assert listed(admin_client, TX_LIST, "?active=yes") == [running.id]
     assert listed(admin_client, TX_LIST, "?active=no") == [done.id]
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
@@ -68,14 +68,17 @@ def _badge(text: str, colour: str, title: str = "") -> SafeString:
     )
 
 
+def _moment(moment: datetime) -> str:
+    """A moment as every admin page writes it (the project's DATETIME_FORMAT, local zone)."""
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
 def _relative(moment: datetime | None) -> SafeString | str:
     if moment is None:
         return "-"
-    return format_html(
-        '<span title="{}">{} ago</span>',
-        timezone.localtime(moment).isoformat(timespec="seconds"),
-        timesince(moment).split(",")[0],
-    )
+    seconds = (timezone.now() - moment).total_seconds()
+    ago = f"{max(0, int(seconds))} s" if seconds < 60 else timesince(moment).split(",")[0]
+    return format_html('<span title="{}">{} ago</span>', _moment(moment), ago)
 
 
 def _json_block(value: Any) -> SafeString | str:

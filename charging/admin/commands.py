@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
@@ -79,6 +80,53 @@ def _send_for_each(
         )
 
 
+# Commands that can interrupt a charging session: each asks first, showing the charge points and
+# their active transactions (the ones with parameters on their form's page).
+DISRUPTIVE = frozenset(
+    {"Reset", "UnlockConnector", "ChangeAvailability", "ClearCache", "UpdateFirmware"}
+)
+
+
+def command_page(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[ChargePoint],
+    *,
+    title: str,
+    action: str,
+    admin_action: str,
+    form: Form | None,
+) -> TemplateResponse:
+    """The page between choosing a command and sending it: its parameters (`form`), or only a
+    confirmation, above the charge points it goes to and their active transactions."""
+    targets = [
+        (
+            cp,
+            getattr(cp, "open_transactions", None)
+            or list(selectors.transaction_list(charge_point_id=cp.id, active=True)),
+        )
+        for cp in queryset.order_by("id")
+    ]
+    return TemplateResponse(
+        request,
+        "admin/charging/command_form.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "opts": modeladmin.model._meta,
+            "form": form,
+            "ocpp_action": action,
+            "admin_action": admin_action,
+            "targets": targets,
+            "disruptive": action in DISRUPTIVE,
+            "interrupts": action in DISRUPTIVE and any(open_ones for _, open_ones in targets),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            # Sent from a charge point's page: go back there afterwards.
+            "from_change": request.POST.get("_from_change", ""),
+        },
+    )
+
+
 def _command_action(
     name: str,
     *,
@@ -87,31 +135,26 @@ def _command_action(
     payload: dict[str, Any] | None = None,
     form_class: type[forms.CommandForm] | None = None,
 ) -> Callable[[admin.ModelAdmin, HttpRequest, QuerySet], HttpResponse | None]:
-    """An admin action sending `action` to each selected charge point; a form asks for parameters."""
+    """An admin action sending `action` to each selected charge point; a form asks for
+    parameters, a disruptive one without parameters for a confirmation."""
 
     def run(
         modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[ChargePoint]
     ) -> HttpResponse | None:
         body = payload or {}
-        if form_class is not None:
-            form = form_class(request.POST if "apply" in request.POST else None)
-            if not form.is_valid():
-                return TemplateResponse(
-                    request,
-                    "admin/charging/command_form.html",
-                    {
-                        **modeladmin.admin_site.each_context(request),
-                        "title": description,
-                        "opts": modeladmin.model._meta,
-                        "form": form,
-                        "ocpp_action": action,
-                        "admin_action": name,
-                        "queryset": queryset,
-                        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-                        # Sent from a charge point's page: go back there afterwards.
-                        "from_change": request.POST.get("_from_change", ""),
-                    },
-                )
+        applied = "apply" in request.POST
+        form = form_class(request.POST if applied else None) if form_class else None
+        if (form is not None and not form.is_valid()) or (action in DISRUPTIVE and not applied):
+            return command_page(
+                modeladmin,
+                request,
+                queryset,
+                title=description,
+                action=action,
+                admin_action=name,
+                form=form,
+            )
+        if form is not None:
             body = form.payload()
         for charge_point in queryset.order_by("id"):
             _send_command(request, charge_point_id=charge_point.id, action=action, payload=body)
@@ -291,20 +334,14 @@ def set_authorization_key(
 ) -> HttpResponse | None:
     form = forms.AuthorizationKeyForm(request.POST if "apply" in request.POST else None)
     if not form.is_valid():
-        return TemplateResponse(
+        return command_page(
+            modeladmin,
             request,
-            "admin/charging/command_form.html",
-            {
-                **modeladmin.admin_site.each_context(request),
-                "title": "Set authorization key",
-                "opts": modeladmin.model._meta,
-                "form": form,
-                "ocpp_action": "AuthorizationKey",
-                "admin_action": "set_authorization_key",
-                "queryset": queryset,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-                "from_change": request.POST.get("_from_change", ""),
-            },
+            queryset,
+            title="Set authorization key",
+            action="AuthorizationKey",
+            admin_action="set_authorization_key",
+            form=form,
         )
     for charge_point in queryset.order_by("id"):
         key = form.cleaned_data["key"] or admission.authorization_key_generate()

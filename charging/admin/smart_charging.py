@@ -6,13 +6,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from ..models import ChargingProfile, Connector
 from ..reports.charts import schedule_chart_svg
-from .base import ReadOnlyAdmin, ReadOnlyInline, _change_link
+from .base import ReadOnlyAdmin, ReadOnlyInline, _change_link, _moment
 from .commands import CommandPermissionMixin, _send_for_each
 
 
@@ -32,7 +31,7 @@ def composite_schedule_html(connector: Connector) -> SafeString | str:
         connector.connector_id,
         request.get("duration", "?"),
         request.get("chargingRateUnit", "the charger's unit"),
-        timezone.localtime(at).isoformat(timespec="seconds") if at else "?",
+        _moment(at) if at else "?",
         answer.get("scheduleStart") or schedule.get("startSchedule") or "-",
     )
     chart = schedule_chart_svg(

@@ -73,6 +73,20 @@ def transaction_series(*, transaction: Transaction) -> TransactionSeries:
                 power.append((sample, kw))
     start = Decimal(transaction.meter_start)
     series.energy_kwh = [(at, float((wh - start) / 1000)) for at, wh in _totals(energy)]
+    # The curve starts where the session did (meterStart, 0 kWh) and ends at meterStop, not at
+    # the first and last samples.
+    if transaction.started_at is not None and (
+        not series.energy_kwh or series.energy_kwh[0][0] > transaction.started_at
+    ):
+        series.energy_kwh.insert(0, (transaction.started_at, 0.0))
+    if (
+        transaction.meter_stop is not None
+        and transaction.stopped_at is not None
+        and series.energy_kwh
+        and series.energy_kwh[-1][0] < transaction.stopped_at
+    ):
+        stop_kwh = float((Decimal(transaction.meter_stop) - start) / 1000)
+        series.energy_kwh.append((transaction.stopped_at, stop_kwh))
     if power:
         series.power_kw = [(at, float(kw)) for at, kw in _totals(power)]
     else:

@@ -141,7 +141,7 @@ def test_levity_up_on_embedded_defaults_serves_a_whole_session(tmp_path):
                 with urllib.request.urlopen(
                     f"http://127.0.0.1:{web_port}/admin/login/", timeout=2
                 ) as response:
-                    return response.status == 200 and b"Django" in response.read()
+                    return response.status == 200 and b"Levity" in response.read()
             except OSError:
                 return False
 
@@ -176,7 +176,7 @@ def test_levity_up_on_embedded_defaults_serves_a_whole_session(tmp_path):
         assert f"simulator                 http://127.0.0.1:{web_port}/demo/ocpp/" in banner
         assert f"dashboard                 http://127.0.0.1:{web_port}/dashboard/\n" in banner
         page = admin_login(f"http://127.0.0.1:{web_port}", login.group(1), login.group(2))
-        assert "Site administration" in page
+        assert "Charging operations" in page
         with pytest.raises(AssertionError):
             admin_login(f"http://127.0.0.1:{web_port}", "admin", "not-the-password")
 
@@ -192,7 +192,10 @@ def test_levity_up_with_services_runs_gateway_worker_and_web(stack, e2e_db, tmp_
     """With AMQP_URL/DATABASE_URL set, `levity up` runs the production processes against them."""
     port, web_port = free_port(), free_port()
     levity = shutil.which("levity", path=os.path.dirname(sys.executable)) or "levity"
-    env = dict(stack.env)
+    from django.conf import settings
+
+    # The production processes need all three services (levity up refuses AMQP_URL alone).
+    env = {**stack.env, "REDIS_URL": stack.env.get("REDIS_URL") or settings.REDIS_URL}
     up = Process(
         "levity-up-services",
         [levity, "up", "--port", str(port), "--web-port", str(web_port)],
@@ -304,3 +307,25 @@ def test_levity_up_embedded_command_round_trip_through_the_api(tmp_path):
         assert [(c["action"], c["status"]) for c in results] == [
             ("RemoteStartTransaction", "answered")
         ]
+
+        # One line per problem, none per command, none for a probe; SQLite in WAL mode.
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"http://127.0.0.1:{web_port}/no-such-page/", timeout=10)
+        assert health(port)
+        log = up.log()
+        assert log.count("Not Found: /no-such-page/") == 1, log[-3000:]
+        for noise in ("No hostname was supplied", "succeeded in", "database is locked"):
+            assert noise not in log, (noise, log[-3000:])
+        assert "connection closed" not in log and "HTTP response sent" not in log  # /health
+        mode = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3, sys; print(*sqlite3.connect(sys.argv[1]).execute('pragma journal_mode').fetchone())",
+                str(tmp_path / "levity.sqlite3"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert mode.stdout.strip() == "wal"

@@ -188,6 +188,56 @@ def test_oversized_or_malformed_handshakes_are_refused_and_others_served(request
 
 
 @pytest.mark.parametrize(
+    "request_bytes",
+    [
+        pytest.param(b"GET /ocpp/CP 1 HTTP/1.1\r\nHost: x\r\n\r\n", id="raw-space"),
+        pytest.param(b"NOT HTTP AT ALL\r\n\r\n", id="garbage"),
+    ],
+)
+def test_a_request_that_cannot_be_parsed_is_answered_400_and_logged(request_bytes, caplog) -> None:
+    async def scenario() -> tuple[bytes, str]:
+        async with running_gateway(FakeBus(auto_reply=True)) as (_, url):
+            host, port = url.removeprefix("ws://").split(":")
+            reader, writer = await asyncio.open_connection(host, int(port))
+            address, local_port = writer.get_extra_info("sockname")[:2]
+            local = f"{address}:{local_port}"
+            writer.write(request_bytes)
+            await writer.drain()
+            async with asyncio.timeout(5):
+                answer = await reader.read()
+            writer.close()
+            return answer, local
+
+    with caplog.at_level("INFO", logger="gateway.server"):
+        answer, peer = run(scenario())
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert (
+        body.startswith(b"Bad request: malformed HTTP request (")
+        and request_bytes.split(b"\r\n")[0] in body
+    )
+    refusals = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refusals) == 1 and refusals[0].levelname == "INFO"
+    assert refusals[0].getMessage().endswith(f" from {peer}")
+    assert "cp=- refused: 400 Bad request: malformed HTTP request" in refusals[0].getMessage()
+
+
+def test_refusals_websockets_makes_itself_are_logged(caplog) -> None:
+    async def scenario() -> int:
+        async with running_gateway(FakeBus(auto_reply=True)) as (_, url):
+            status, _, _ = await http_get(url, "/ocpp/CP-1")  # no Upgrade header
+            return status
+
+    with caplog.at_level("INFO", logger="gateway.server"):
+        assert run(scenario()) == 426
+    refusals = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert (
+        len(refusals) == 1
+        and "refused: 426 missing Connection header for '/ocpp/CP-1' from 127.0.0.1:" in refusals[0]
+    )
+
+
+@pytest.mark.parametrize(
     ("compression", "negotiated"),
     [
         ("deflate", "permessage-deflate; server_max_window_bits=11; client_max_window_bits=11"),

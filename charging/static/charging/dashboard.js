@@ -10,10 +10,12 @@
   function get(obj, path) {
     return path.split(".").reduce(function (o, k) { return o == null ? o : o[k]; }, obj);
   }
+  // As the server writes times ("Y-m-d H:i:s T"): the ISO string's own date, time and zone.
   function when(iso) {
-    if (!iso) return "";
-    var d = new Date(iso);
-    return isNaN(d) ? iso : d.toLocaleString();
+    var m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?$/.exec(iso || "");
+    if (!m) return iso || "";
+    var zone = !m[3] || m[3] === "Z" || m[3] === "+00:00" ? "UTC" : m[3];
+    return m[1] + " " + m[2] + " " + zone;
   }
   function cell(text) {
     var td = document.createElement("td");
@@ -42,6 +44,7 @@
     root.querySelectorAll("[data-field]").forEach(function (el) {
       var value = get(data, el.getAttribute("data-field"));
       el.textContent = el.getAttribute("data-field") === "generated_at" ? when(value) : value;
+      if (el.hasAttribute("data-alarm-above-zero")) el.classList.toggle("dash-offline", value > 0);
     });
     var conn = document.getElementById("dash-connectors");
     if (conn) {
