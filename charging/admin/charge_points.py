@@ -79,6 +79,8 @@ class ConnectorInline(ReadOnlyInline):
         "availability",
         "availability_status",
         "remote_start_status",
+        "transaction_loop_at",
+        "transaction_loop_count",
     )
     readonly_fields = fields
 
@@ -331,10 +333,20 @@ class ConnectorAdmin(ReadOnlyAdmin):
         "error_code",
         "status_updated_at",
         "remote_start_status",
+        "transaction_loop",
     )
-    list_filter = ("status", "error_code")
+    list_filter = ("status", "error_code", ("transaction_loop_at", admin.EmptyFieldListFilter))
     search_fields = ("charge_point__id",)
     readonly_fields = ("composite_schedule_chart",)
+
+    @admin.display(description="charge-start loop", ordering="transaction_loop_at")
+    def transaction_loop(self, connector: Connector) -> str:
+        if connector.transaction_loop_at is None:
+            return ""
+        return (
+            f"⚠ {connector.transaction_loop_count} starts within a minute, "
+            f"{connector.transaction_loop_at:%Y-%m-%d %H:%M:%S}"
+        )
 
     @admin.display(description="composite schedule chart")
     def composite_schedule_chart(self, connector: Connector) -> SafeString | str:
