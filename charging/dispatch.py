@@ -601,6 +601,7 @@ def _handle_call_due(
     )
     if call is None or call.message is None or call.connection_id != envelope["conn"]:
         return []  # unknown, or meant for an older connection (ended `offline` with it)
+    call.charge_point = charge_point  # the locked row: its check reads it without a query
     if not services.outbound_call_confirm(call=call):
         return []
     wired = _wire_call(call)
