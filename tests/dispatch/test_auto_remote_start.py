@@ -3,6 +3,8 @@ or cancelled by the `call_due` event when its delay ran out."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from charging.dispatch import handle_inbound
@@ -43,7 +45,7 @@ def test_still_wanted_when_due_it_is_sent_without_delay(due_call):
         (lambda: status("s2", "Available"), "the connector is Available now, no longer Preparing"),
         (
             lambda: handle_inbound(call("a1", "Authorize", {"idTag": "DRIVER"})),
-            "an idTag was authorized 0 s ago: its driver is starting it",
+            "an idTag was authorized \\d s ago: its driver is starting it",
         ),
     ],
 )
@@ -51,9 +53,11 @@ def test_cancelled_when_due_after_what_happened_meanwhile(due_call, between, rea
     between()
     assert call_due(due_call)["calls"] == []
     stored = OutboundCall.objects.get(unique_id=due_call["unique_id"])
-    assert (stored.status, stored.error_description) == ("cancelled", reason)
+    assert stored.status == "cancelled" and re.fullmatch(reason, stored.error_description)
     assert Connector.objects.get(connector_id=1).remote_start_status == "cancelled"
-    assert f"{due_call['unique_id']} to connector 1 cancelled: {reason}" in caplog.text
+    assert f"{due_call['unique_id']} to connector 1 cancelled: {stored.error_description}" in (
+        caplog.text
+    )
 
 
 def test_a_preparing_again_within_the_delay_asks_for_no_second_call(due_call, caplog):

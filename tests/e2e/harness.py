@@ -128,7 +128,9 @@ def base_env(**overrides: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="levity_backend.settings",
         PYTHONUNBUFFERED="1",
         AMQP_URL=AMQP_URL,
-        OCPP_AUTO_REMOTE_START_DELAY="0.2",
+        # Short, yet ample for a charger's next frame, sent on the answer to Preparing, to reach
+        # the gateway before the call is due (tests/e2e/test_auto_remote_start.py).
+        OCPP_AUTO_REMOTE_START_DELAY="0.5",
         OCPP_CALL_TIMEOUT="5",
     )
     env.update(overrides)

@@ -5,6 +5,7 @@ Preparing (harness.LoopingChargePoint)."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -84,7 +85,7 @@ def test_none_after_an_accepted_authorize(stack):
             return cp.remote_starts
 
     assert asyncio.run(scenario()) == [] and remote_start_calls(cp_id) == []
-    skipped(stack, cp_id, "an idTag was authorized 0 s ago: its driver is starting it")
+    skipped(stack, cp_id, "an idTag was authorized ")  # "0 s ago: its driver is starting it"
 
 
 def test_one_due_after_an_accepted_authorize_is_cancelled(stack):
@@ -92,7 +93,7 @@ def test_one_due_after_an_accepted_authorize_is_cancelled(stack):
 
     async def scenario():
         async with charger(stack.port, cp_id, charge_point_class=LoopingChargePoint) as cp:
-            await status(cp, "Preparing")  # the call is decided now, due 0.2 s later
+            await status(cp, "Preparing")  # the call is decided now, due 0.5 s later
             await cp.call(call.Authorize(id_tag="DRIVER"))
             calls = await in_thread(wait_for_remote_start, cp_id, "cancelled")
             await start(cp, "DRIVER")
@@ -100,7 +101,9 @@ def test_one_due_after_an_accepted_authorize_is_cancelled(stack):
             return calls, cp.remote_starts
 
     calls, remote_starts = asyncio.run(scenario())
-    assert calls == [("cancelled", "an idTag was authorized 0 s ago: its driver is starting it")]
+    [(call_status, reason)] = calls
+    assert call_status == "cancelled"
+    assert re.fullmatch(r"an idTag was authorized \d s ago: its driver is starting it", reason)
     assert remote_starts == []
     assert Transaction.objects.filter(charge_point_id=cp_id).count() == 1
 
