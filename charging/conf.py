@@ -11,6 +11,12 @@ DEFAULTS: dict[str, Any] = {
     "OCPP_ACCEPT_UNKNOWN_ID_TAGS": True,
     "OCPP_AUTO_REMOTE_START_ID_TAG": "anonymous",
     "OCPP_AUTO_REMOTE_START_DELAY": 1.0,
+    # Skip rules of the automatic RemoteStartTransaction (charging.services.auto_remote_start).
+    "OCPP_AUTO_REMOTE_START": True,
+    "OCPP_AUTO_REMOTE_START_AFTER_AUTHORIZE_GRACE": 60.0,
+    "OCPP_AUTO_REMOTE_START_COOLDOWN": 120.0,
+    # More transactions than this started on one connector within a minute: flagged as a loop.
+    "OCPP_TRANSACTION_LOOP_THRESHOLD": 3,
     "OCPP_CALL_TIMEOUT": 30.0,
     # A call still queued/sent this long after created + delay + timeout is given up (timeout).
     "OCPP_CALL_GRACE": 30.0,

@@ -180,6 +180,8 @@ def _handle(envelope: dict[str, Any], attempt: _Attempt) -> wire.Reply:
             _handle_call_timeout(charge_point, envelope.get("unique_id", ""))
         elif kind == "call_offline":
             _handle_call_offline(charge_point, envelope.get("unique_id", ""))
+        elif kind == "call_due":
+            return wire.reply(inbound, calls=_handle_call_due(charge_point, envelope))
         else:
             raise ValueError(f"unknown event kind {kind!r}")
     return wire.reply(inbound)
@@ -320,13 +322,16 @@ def _replay(envelope: wire.Inbound) -> wire.Reply | None:
 
 def _wire_call(call: OutboundCall) -> wire.OutboundCall:
     assert call.message is not None
-    return {
+    wired: wire.OutboundCall = {
         "unique_id": call.unique_id,
         "action": call.action,
         "text": call.message.raw,
         "delay": call.delay,
         "timeout": call.timeout,
     }
+    if call.confirm and call.delay > 0:
+        wired["confirm"] = True
+    return wired
 
 
 def _handle_frame(
@@ -623,6 +628,26 @@ def _handle_call_timeout(charge_point: ChargePoint, unique_id: str) -> None:
         return
     # A call already answered (the answer overtook the timeout) keeps its answer.
     services.outbound_call_complete(call=call, status=OutboundCallStatus.TIMEOUT)
+
+
+def _handle_call_due(
+    charge_point: ChargePoint, envelope: dict[str, Any]
+) -> list[wire.OutboundCall]:
+    """A delayed call with `confirm` is due (docs/envelope.md): send it now, or not at all.
+
+    Decided afresh on a redelivery: the gateway applies only the first reply to an event."""
+    call = selectors.outbound_call_get(
+        charge_point=charge_point, unique_id=envelope.get("unique_id", "")
+    )
+    if call is None or call.message is None or call.connection_id != envelope["conn"]:
+        return []  # unknown, or meant for an older connection (ended `offline` with it)
+    call.charge_point = charge_point  # the locked row: its check reads it without a query
+    if not services.outbound_call_confirm(call=call):
+        return []
+    wired = _wire_call(call)
+    wired["delay"] = 0.0
+    wired.pop("confirm", None)
+    return [wired]
 
 
 def _handle_call_offline(charge_point: ChargePoint, unique_id: str) -> None:

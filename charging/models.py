@@ -71,6 +71,9 @@ class ChargePoint(models.Model):
     # The charger's local authorization list version (GetLocalListVersion.conf, SendLocalList.req).
     local_list_version = models.IntegerField(null=True, blank=True)
     local_list_version_at = models.DateTimeField(null=True, blank=True)
+    # When an Authorize was last answered Accepted: its driver starts the session, not us
+    # (charging.services.auto_remote_start).
+    last_authorized_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # Payload validation (docs/validation.md); empty: OCPP_VALIDATION.
     validation = models.CharField(
@@ -107,6 +110,12 @@ class Connector(models.Model):
     # Outcome of the last automatic RemoteStartTransaction (see AutoRemoteStartMiddleware).
     remote_start_status = models.CharField(max_length=32, blank=True, default="")
     remote_start_status_at = models.DateTimeField(null=True, blank=True)
+    # A charge-start loop: more than OCPP_TRANSACTION_LOOP_THRESHOLD transactions started here
+    # within a minute (charging.services.auto_remote_start); the latest time and count seen.
+    transaction_loop_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last time too many transactions started in a minute"
+    )
+    transaction_loop_count = models.PositiveIntegerField(default=0)
     # Availability as last changed by an accepted ChangeAvailability (OCPP 1.6 §5.2): Operative or
     # Inoperative; `availability_status` is the charger's answer (Accepted, or Scheduled: it
     # applies once the running transaction ends).
@@ -216,7 +225,11 @@ class Transaction(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["charge_point", "connector_id"], name="charging_tx_cp_connector"),
+            # Also counts a connector's recent starts (the charge-start loop check).
+            models.Index(
+                fields=["charge_point", "connector_id", "start_received_at"],
+                name="charging_tx_cp_conn_start",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -362,6 +375,7 @@ class OutboundCallStatus(models.TextChoices):
     CALL_ERROR = "call_error"
     TIMEOUT = "timeout"
     OFFLINE = "offline"  # not connected, or the connection closed before an answer came
+    CANCELLED = "cancelled"  # not sent: no longer wanted when its delay ran out
 
 
 PENDING_CALL_STATUSES = (OutboundCallStatus.QUEUED, OutboundCallStatus.SENT)
@@ -384,6 +398,9 @@ class OutboundCall(models.Model):
     error_description = models.TextField(blank=True, default="")
     # Dotted path of `def callback(*, call: OutboundCall) -> None`, run when the call completes.
     callback = models.CharField(max_length=255, blank=True, default="")
+    # Dotted path of `def confirm(*, call: OutboundCall) -> str`, asked when a delayed call is due:
+    # "" sends it, any other text is why it is cancelled instead (docs/envelope.md, `call_due`).
+    confirm = models.CharField(max_length=255, blank=True, default="")
     requested_by = models.CharField(max_length=255, blank=True, default="")
     connection_id = models.CharField(max_length=64, blank=True, default="")
     delay = models.FloatField(default=0.0, help_text="Seconds before the gateway queues it")

@@ -361,7 +361,14 @@ class Connection:
             remaining = start + _delay(call) - loop.time()
             if remaining > 0:
                 await asyncio.sleep(remaining)
-            self._enqueue(call)
+            if not self._open:
+                return
+            if call.get("confirm"):
+                # The workers decide whether it is still wanted, after the events received
+                # before it was due (docs/envelope.md, `call_due`); their reply carries it.
+                await self._emit("call_due", unique_id=call["unique_id"])
+            else:
+                self._enqueue(call)
 
     def _enqueue(self, call: env.OutboundCall) -> None:
         if not self._open:

@@ -202,6 +202,15 @@ OCPP_HEARTBEAT_INTERVAL = int(os.environ.get("OCPP_HEARTBEAT_INTERVAL", "3600"))
 OCPP_ACCEPT_UNKNOWN_ID_TAGS = _env_bool("OCPP_ACCEPT_UNKNOWN_ID_TAGS", True)
 OCPP_AUTO_REMOTE_START_ID_TAG = os.environ.get("OCPP_AUTO_REMOTE_START_ID_TAG", "anonymous")
 OCPP_AUTO_REMOTE_START_DELAY = _env_float("OCPP_AUTO_REMOTE_START_DELAY", 1.0)
+# The automatic RemoteStartTransaction on Preparing (charging.services.auto_remote_start): on or
+# off, and how long after an accepted Authorize / a pending or accepted RemoteStart it holds off.
+OCPP_AUTO_REMOTE_START = _env_bool("OCPP_AUTO_REMOTE_START", True)
+OCPP_AUTO_REMOTE_START_AFTER_AUTHORIZE_GRACE = _env_float(
+    "OCPP_AUTO_REMOTE_START_AFTER_AUTHORIZE_GRACE", 60.0
+)
+OCPP_AUTO_REMOTE_START_COOLDOWN = _env_float("OCPP_AUTO_REMOTE_START_COOLDOWN", 120.0)
+# More transactions than this started on one connector within a minute: a charge-start loop.
+OCPP_TRANSACTION_LOOP_THRESHOLD = int(os.environ.get("OCPP_TRANSACTION_LOOP_THRESHOLD", "3"))
 OCPP_CALL_TIMEOUT = _env_float("OCPP_CALL_TIMEOUT", 30.0)
 OCPP_CALL_GRACE = _env_float("OCPP_CALL_GRACE", 30.0)
 # Seconds between runs of `levity.expire_stale_calls` (Celery beat below; a thread in embedded

@@ -68,6 +68,22 @@ def test_charge_point_list_shows_presence_connectors_and_active_transaction(admi
     assert re.search(pending_badge, admin_client.get(CP_LIST).content.decode())
 
 
+def test_a_charge_start_loop_is_flagged_on_the_charge_point_and_connector_lists(admin_client):
+    point = charger("CP-1", statuses=("Charging", "Available"))
+    charger("CP-2")
+    Connector.objects.filter(charge_point=point, connector_id=1).update(
+        transaction_loop_at=timezone.now(), transaction_loop_count=9
+    )
+    html = admin_client.get(CP_LIST).content.decode()
+    assert ">1 Charging ⚠ loop<" in html and ">2 Available<" in html
+    assert "charge-start loop: 9 transactions started within a minute" in html
+    connectors = reverse("admin:charging_connector_changelist")
+    flagged = listed(admin_client, connectors, "?transaction_loop_at__isnull=False")
+    assert [Connector.objects.get(pk=pk).charge_point_id for pk in flagged] == ["CP-1"]
+    html = admin_client.get(connectors).content.decode()
+    assert html.count("charge-start loop: 9 transactions started within a minute") == 1
+
+
 def test_charge_point_filters_and_search(admin_client):
     charger("CP-1", statuses=("Charging",), vendor="Acme")
     charger("CP-2", online=False, statuses=("Available", "Faulted"), vendor="Bolt")

@@ -85,6 +85,8 @@ class ConnectorInline(ReadOnlyInline):
         "availability",
         "availability_status",
         "remote_start_status",
+        "transaction_loop_at",
+        "transaction_loop_count",
     )
     readonly_fields = fields
 
@@ -263,9 +265,14 @@ class ChargePointAdmin(CommandPermissionMixin, ReadOnlyAdmin):
             (
                 (
                     _badge(
-                        f"{c.connector_id} {c.status or '?'}",
+                        f"{c.connector_id} {c.status or '?'}"
+                        + (" ⚠ loop" if c.transaction_loop_at else ""),
                         STATUS_COLOURS.get(c.status, "#9e9e9e"),
-                        " ".join(p for p in (c.error_code, c.info) if p and p != "NoError"),
+                        " ".join(
+                            p
+                            for p in (c.error_code, c.info, _loop_title(c))
+                            if p and p != "NoError"
+                        ),
                     ),
                 )
                 for c in connectors
@@ -350,6 +357,16 @@ class ChargePointAdmin(CommandPermissionMixin, ReadOnlyAdmin):
         return response
 
 
+def _loop_title(connector: Connector) -> str:
+    """The charge-start loop flag (services.connector_transaction_loop_check), as text."""
+    if connector.transaction_loop_at is None:
+        return ""
+    return (
+        f"charge-start loop: {connector.transaction_loop_count} transactions started within a "
+        f"minute, {connector.transaction_loop_at:%Y-%m-%d %H:%M:%S %Z}"
+    )
+
+
 @admin.register(Connector)
 class ConnectorAdmin(ReadOnlyAdmin):
     list_display = (
@@ -359,10 +376,15 @@ class ConnectorAdmin(ReadOnlyAdmin):
         "error_code",
         "status_updated_at",
         "remote_start_status",
+        "transaction_loop",
     )
-    list_filter = ("status", "error_code")
+    list_filter = ("status", "error_code", ("transaction_loop_at", admin.EmptyFieldListFilter))
     search_fields = ("charge_point__id",)
     readonly_fields = ("composite_schedule_chart",)
+
+    @admin.display(description="charge-start loop", ordering="transaction_loop_at")
+    def transaction_loop(self, connector: Connector) -> str:
+        return _loop_title(connector)
 
     @admin.display(description="composite schedule chart")
     def composite_schedule_chart(self, connector: Connector) -> SafeString | str:

@@ -66,7 +66,8 @@ def energy_per_day(*, now: datetime, days: int) -> list[tuple[date, float]]:
 
 
 def recent_errors(*, limit: int = RECENT_ERRORS) -> list[dict[str, Any]]:
-    """CALLERRORs either way, connectors now Faulted and calls that got no answer, newest first."""
+    """CALLERRORs either way, connectors now Faulted or flagged for a charge-start loop, and
+    calls that got no answer, newest first."""
     errors: list[dict[str, Any]] = []
     for message in (
         Message.objects.filter(message_type=MessageTypeChoice.CALL_ERROR)
@@ -104,6 +105,18 @@ def recent_errors(*, limit: int = RECENT_ERRORS) -> list[dict[str, Any]]:
                     )
                     if part
                 ),
+            }
+        )
+    for connector in Connector.objects.filter(transaction_loop_at__isnull=False).order_by(
+        "-transaction_loop_at", "id"
+    )[:limit]:
+        errors.append(
+            {
+                "at": connector.transaction_loop_at,
+                "kind": "charge-start loop",
+                "charge_point": connector.charge_point_id,
+                "text": f"connector {connector.connector_id}: "
+                f"{connector.transaction_loop_count} transactions started within a minute",
             }
         )
     for call in OutboundCall.objects.filter(status=OutboundCallStatus.TIMEOUT).order_by("-id")[

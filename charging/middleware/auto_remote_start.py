@@ -1,4 +1,4 @@
-"""Send RemoteStartTransaction when a connector goes to Preparing (the seed app's default)."""
+"""Send RemoteStartTransaction when a connector goes to Preparing, unless it makes no sense."""
 
 from __future__ import annotations
 
@@ -15,26 +15,49 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CALLBACK = f"{__name__}.remote_start_answered"
+CONFIRM = "charging.services.auto_remote_start_confirm"
 
 
 class AutoRemoteStartMiddleware(Middleware):
     """After the StatusNotification is handled, start a transaction on a connector that went to
     Preparing, with OCPP_AUTO_REMOTE_START_ID_TAG after OCPP_AUTO_REMOTE_START_DELAY seconds
-    (the Grizzl-E ignores a RemoteStartTransaction sent right after its StatusNotification)."""
+    (the Grizzl-E ignores a RemoteStartTransaction sent right after its StatusNotification).
+
+    Skipped, with an INFO log, when services.auto_remote_start_skip_reason says why; asked again
+    when the delay ran out, since the connector may have moved on meanwhile.
+    """
 
     def __call__(self, context: MessageContext) -> Payload:
         response = self.get_response(context)
         payload = context.call.payload
         connector_id = payload["connectorId"]
-        # A charge point not approved yet gets no energy through us (charging.admission).
-        if payload["status"] == "Preparing" and connector_id > 0 and context.charge_point.approved:
-            context.send_call(
-                "RemoteStartTransaction",
-                {"connectorId": connector_id, "idTag": conf.get("OCPP_AUTO_REMOTE_START_ID_TAG")},
-                delay=float(conf.get("OCPP_AUTO_REMOTE_START_DELAY")),
-                callback=CALLBACK,
-                requested_by="AutoRemoteStartMiddleware",
+        if (
+            payload["status"] != "Preparing"
+            or connector_id <= 0
+            or not conf.get("OCPP_AUTO_REMOTE_START")
+        ):
+            return response
+        from charging import services
+
+        reason = services.auto_remote_start_skip_reason(
+            charge_point=context.charge_point, connector_id=connector_id
+        )
+        if reason:
+            logger.info(
+                "%s: no automatic RemoteStartTransaction to connector %d: %s",
+                context.charge_point.id,
+                connector_id,
+                reason,
             )
+            return response
+        context.send_call(
+            "RemoteStartTransaction",
+            {"connectorId": connector_id, "idTag": conf.get("OCPP_AUTO_REMOTE_START_ID_TAG")},
+            delay=float(conf.get("OCPP_AUTO_REMOTE_START_DELAY")),
+            callback=CALLBACK,
+            confirm=CONFIRM,
+            requested_by="AutoRemoteStartMiddleware",
+        )
         return response
 
 
@@ -46,7 +69,7 @@ def remote_start_answered(*, call: OutboundCall) -> None:
     if call.status == OutboundCallStatus.ANSWERED:
         outcome = str((call.response or {}).get("status", ""))
     else:
-        outcome = call.status  # call_error, timeout or offline
+        outcome = call.status  # call_error, timeout, offline or cancelled
     logger.info("%s: RemoteStartTransaction %s: %s", call.charge_point_id, call.unique_id, outcome)
     services.connector_remote_start_result(
         charge_point=call.charge_point,

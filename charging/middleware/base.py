@@ -38,12 +38,15 @@ class MessageContext:
         *,
         delay: float = 0.0,
         callback: str = "",
+        confirm: str = "",
         requested_by: str = "",
     ) -> OutboundCall:
         """Record a CALL to the charge point; it goes out with the reply to this message.
 
         `callback` is the dotted path of `def f(*, call: OutboundCall) -> None`, run when the
-        charger answers, the call times out or the connection closes first.
+        charger answers, the call times out or the connection closes first. `confirm`, for a
+        delayed call, is the dotted path of `def f(*, call: OutboundCall) -> str` asked when the
+        delay ran out: "" sends it, any other text cancels it (services.outbound_call_confirm).
         """
         try:
             validate_payload(MessageType.call, action, payload)
@@ -58,6 +61,7 @@ class MessageContext:
             payload=payload,
             delay=delay,
             callback=callback,
+            confirm=confirm,
             requested_by=requested_by or f"{self.call.action} {self.call.unique_id}",
             connection_id=self.envelope.get("conn", ""),
             source_message=self.message,

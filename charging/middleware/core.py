@@ -29,7 +29,12 @@ class AuthorizeMiddleware(Middleware):
     def __call__(self, context: MessageContext) -> Payload:
         from charging import services
 
-        return {"idTagInfo": services.id_tag_authorize(id_tag=context.call.payload["idTag"])}
+        info = services.id_tag_authorize(id_tag=context.call.payload["idTag"])
+        if info["status"] == "Accepted":
+            services.charge_point_authorized(
+                charge_point=context.charge_point, at=context.received_at
+            )
+        return {"idTagInfo": info}
 
 
 class BootNotificationMiddleware(Middleware):

@@ -34,7 +34,9 @@ SEND_CALL_TASK = "levity.send_call"
 GATEWAY_LEASE_PREFIX = "levity:gateway:"
 DEFAULT_PRESENCE_TTL = 30.0  # seconds; gateways renew their lease every TTL / 3
 
-Kind = Literal["frame", "connect", "disconnect", "call_timeout", "call_offline", "handshake"]
+Kind = Literal[
+    "frame", "connect", "disconnect", "call_timeout", "call_offline", "call_due", "handshake"
+]
 
 
 class Inbound(TypedDict):
@@ -49,7 +51,7 @@ class Inbound(TypedDict):
     reply_to: str  # the gateway's exclusive queue
     at: str  # ISO-8601 UTC, when the gateway received it
     text: NotRequired[str]  # kind=frame: the frame as received
-    unique_id: NotRequired[str]  # kind=call_timeout/call_offline: our CALL
+    unique_id: NotRequired[str]  # kind=call_timeout/call_offline/call_due: our CALL
     expires: NotRequired[str]  # kind=frame CALLs: ISO time after which workers skip it
     code: NotRequired[int]  # kind=disconnect: websocket close code
     reason: NotRequired[str]  # kind=disconnect
@@ -69,6 +71,9 @@ class OutboundCall(TypedDict):
     text: str  # the CALL frame, ready to send
     delay: float  # seconds to wait before queueing it (Grizzl-E needs a pause)
     timeout: float  # seconds to wait for the answer before reporting call_timeout
+    # True: once its delay ran out the gateway asks (a `call_due` event) instead of queueing it;
+    # the reply carries it again, without delay, only if it is still wanted.
+    confirm: NotRequired[bool]
 
 
 class Reply(TypedDict):

@@ -3,8 +3,14 @@
 One module per entity; every public name is re-exported here, so `services.<name>` keeps working.
 """
 
+from .auto_remote_start import (
+    auto_remote_start_confirm,
+    auto_remote_start_skip_reason,
+    connector_transaction_loop_check,
+)
 from .charge_points import (
     MAX_CHARGE_POINT_ID_LENGTH,
+    charge_point_authorized,
     charge_point_boot,
     charge_point_diagnostics_status,
     charge_point_firmware_status,
@@ -63,6 +69,7 @@ from .outbound_calls import (
     REDACTED,
     call_frame_text,
     outbound_call_complete,
+    outbound_call_confirm,
     outbound_call_create,
     outbound_call_expire_stale,
     outbound_call_mark_sent,
@@ -106,7 +113,10 @@ __all__ = [
     "ORPHAN_STOP_REASON",
     "REDACTED",
     "SAMPLED_VALUE_DEFAULTS",
+    "auto_remote_start_confirm",
+    "auto_remote_start_skip_reason",
     "call_frame_text",
+    "charge_point_authorized",
     "charge_point_boot",
     "charge_point_connected",
     "charge_point_diagnostics_status",
@@ -124,6 +134,7 @@ __all__ = [
     "configuration_key_set",
     "configuration_keys_store",
     "connector_availability_set",
+    "connector_transaction_loop_check",
     "gateway_list_dead",
     "id_tag_delete",
     "JOB_REQUESTS",
@@ -147,6 +158,7 @@ __all__ = [
     "message_record_violations",
     "meter_values_record",
     "outbound_call_complete",
+    "outbound_call_confirm",
     "outbound_call_create",
     "outbound_call_expire_stale",
     "outbound_call_mark_sent",

@@ -99,6 +99,12 @@ def charge_point_heartbeat(*, charge_point: ChargePoint, at: datetime | None = N
     return charge_point
 
 
+def charge_point_authorized(*, charge_point: ChargePoint, at: datetime | None = None) -> None:
+    """An Authorize was answered Accepted: its driver is about to start a session."""
+    charge_point.last_authorized_at = at or timezone.now()
+    charge_point.save(update_fields=["last_authorized_at"])
+
+
 def charge_point_lock_received(
     *,
     charge_point_id: str,

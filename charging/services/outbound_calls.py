@@ -49,6 +49,7 @@ def outbound_call_create(
     action: str,
     payload: dict[str, Any],
     callback: str = "",
+    confirm: str = "",
     delay: float = 0.0,
     timeout: float | None = None,
     requested_by: str = "",
@@ -70,6 +71,7 @@ def outbound_call_create(
         action=action,
         payload=payload,
         callback=callback,
+        confirm=confirm,
         delay=delay,
         timeout=conf.get("OCPP_CALL_TIMEOUT") if timeout is None else timeout,
         requested_by=requested_by[:255],
@@ -98,7 +100,8 @@ def outbound_call_complete(
     error_description: str = "",
     at: datetime | None = None,
 ) -> OutboundCall:
-    """Record how a call ended (answered, call_error, timeout, offline) and run its callback.
+    """Record how a call ended (answered, call_error, timeout, offline, cancelled) and run its
+    callback.
 
     A call that already ended is left alone: its first outcome stands.
     """
@@ -108,6 +111,7 @@ def outbound_call_complete(
         OutboundCallStatus.CALL_ERROR,
         OutboundCallStatus.TIMEOUT,
         OutboundCallStatus.OFFLINE,
+        OutboundCallStatus.CANCELLED,
     ):
         raise ValueError(f"not a final status: {status}")
     if not call.is_pending:
@@ -128,6 +132,22 @@ def outbound_call_complete(
     unique_id = call.unique_id
     db_transaction.on_commit(lambda: outcomes.wake(unique_id, status.value))
     return call
+
+
+def outbound_call_confirm(*, call: OutboundCall) -> bool:
+    """The delayed `call` is due (a `call_due` event): True to send it now; False when it has
+    ended meanwhile, or its `confirm` hook says it is no longer wanted (it ends `cancelled`)."""
+    if not call.is_pending:
+        return False
+    if not call.confirm:
+        return True
+    reason = import_string(call.confirm)(call=call)
+    if not reason:
+        return True
+    outbound_call_complete(
+        call=call, status=OutboundCallStatus.CANCELLED, error_description=str(reason)
+    )
+    return False
 
 
 REDACTED = "<redacted>"

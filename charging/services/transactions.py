@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from .. import selectors
 from ..models import ChargePoint, Message, Transaction
+from .auto_remote_start import connector_transaction_loop_check
 from .charging_profiles import charging_profile_bind, charging_profiles_end
 from .messages import _append_note
 from .meter_values import meter_values_record
@@ -65,6 +66,9 @@ def transaction_start(
             charge_point=charge_point, reservation_id=reservation_id, transaction=transaction
         )
     charging_profile_bind(transaction=transaction)
+    connector_transaction_loop_check(
+        charge_point=charge_point, connector_id=connector_id, at=transaction.start_received_at
+    )
     return transaction
 
 

@@ -21,7 +21,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from charging import commands
 from charging.dashboard.views import POLL_SECONDS
-from charging.models import ChargePoint, Connector, MeterValue, Transaction
+from charging.models import ChargePoint, Connector, MeterValue, OutboundCall, Transaction
 from tests.e2e.harness import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -386,3 +386,60 @@ def _scenario(page: SimulatorPage, *, gateway_port: int, web_url: str) -> None:
     # the dashboard's polling, the icon).
     errors = [entry for entry in page.driver.get_log("browser") if entry["level"] == "SEVERE"]
     assert not errors, errors
+
+
+LOOP_CP = "BROWSER-LOOP"
+
+
+def test_the_simulator_reports_statuses_at_boot_and_plays_the_remote_start_loop(
+    e2e_db, web, browser, artifacts
+):
+    """Boot reports every connector; in loop mode the page accepts RemoteStart while charging
+    and reports Preparing again, and the server's guard sends no second one (issue 13)."""
+    page = SimulatorPage(browser, f"{web.url}/demo/ocpp/", artifacts)
+    page.open()
+    page.type("#cp-id", LOOP_CP)
+    page.type("#connector-count", "2")
+    page.find("#loop-mode").click()
+    page.click("#connect")
+    page.wait_state("connected")
+    page.click('[data-action="boot"]')
+    for connector_id in (0, 1, 2):
+        page.wait_frame("out", "CALL", "StatusNotification", f'"connectorId": {connector_id},')
+    wait_until(
+        lambda: Connector.objects.filter(charge_point_id=LOOP_CP, status="Available").count() == 3,
+        timeout=WAIT,
+        what="connectors 0, 1 and 2 Available in the database",
+    )
+
+    # Plug in: the server's RemoteStart is accepted; the page reports Preparing again (the loop's
+    # trigger) and starts the session.
+    page.click(page.connector(1, ".plug"))
+    page.wait_frame("out", "CALLRESULT", "RemoteStartTransaction", '"status": "Accepted"')
+    page.wait(lambda: page.text(page.connector(1, ".connector-status")) == "Charging", "Charging")
+    # Preparing once more while charging, as on a re-plug: the open transaction holds it off.
+    Select(page.find(page.connector(1, ".status-select"))).select_by_value("Preparing")
+    page.click(page.connector(1, '[data-action="status"]'))
+    wait_until(
+        lambda: Connector.objects.filter(
+            charge_point_id=LOOP_CP, connector_id=1, status="Preparing"
+        ).exists(),
+        timeout=WAIT,
+        what="the second Preparing in the database",
+    )
+    page.screenshot("simulator-loop-mode")
+    remote_starts = (
+        '#log li[data-direction="in"][data-type="CALL"][data-action="RemoteStartTransaction"]'
+    )
+    assert len(page.find_all(remote_starts)) == 1
+    assert (
+        OutboundCall.objects.filter(
+            charge_point_id=LOOP_CP, action="RemoteStartTransaction"
+        ).count()
+        == 1
+    )
+    [transaction] = Transaction.objects.filter(charge_point_id=LOOP_CP)
+    assert transaction.is_open and not transaction.closed_as_orphan
+    assert transaction.id_tag == "anonymous"
+    page.click("#disconnect")
+    page.wait_state("closed")

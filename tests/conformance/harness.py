@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 from charging import conf
 from charging.middleware import AutoRemoteStartMiddleware
 from charging.middleware.pipeline import DEFAULT_MIDDLEWARE
+from charging.models import PENDING_CALL_STATUSES, OutboundCall
 from charging.protocol import MessageType, action_name
 from charging.services.charging_profiles import PROFILE_FIELDS
 from tests.e2e.harness import DEFAULT_ANSWERS, Received, SimulatedChargePoint, charger, in_thread
@@ -48,7 +49,7 @@ def parse_ocpp_time(text: str) -> datetime:
 
 
 def auto_remote_start_configured() -> bool:
-    """Whether the worker's StatusNotification chain starts a transaction on every Preparing (the
+    """Whether the worker's StatusNotification chain may start a transaction on Preparing (the
     default pipeline does). The test process runs the same settings module as the workers."""
     table = conf.get("OCPP_MIDDLEWARE") or DEFAULT_MIDDLEWARE
     for (action, message_type), chain in table.items():
@@ -56,6 +57,15 @@ def auto_remote_start_configured() -> bool:
             classes = [import_string(e) if isinstance(e, str) else e for e in chain]
             return any(issubclass(c, AutoRemoteStartMiddleware) for c in classes)
     return False
+
+
+def _auto_remote_start_pending(charge_point_id: str) -> bool:
+    """Whether the worker decided an automatic RemoteStartTransaction not sent or answered yet."""
+    return OutboundCall.objects.filter(
+        charge_point_id=charge_point_id,
+        requested_by="AutoRemoteStartMiddleware",
+        status__in=PENDING_CALL_STATUSES,
+    ).exists()
 
 
 class Operator:
@@ -334,12 +344,14 @@ class Station:
 
     async def plug_in(self, connector_id: int = CONNECTOR) -> None:
         """StatusNotification Preparing. With AutoRemoteStartMiddleware in the pipeline (the
-        default) our Central System answers it with RemoteStartTransaction for
-        OCPP_AUTO_REMOTE_START_ID_TAG, which no OCTT case expects: claimed and checked here, and
-        refused (`_refusing_auto_remote_start`), so that the case goes on as the document says
-        (docs/conformance.md, "Automatic remote start")."""
+        default) our Central System may answer it with RemoteStartTransaction for
+        OCPP_AUTO_REMOTE_START_ID_TAG (not after an accepted Authorize, nor with another
+        RemoteStart pending or accepted), which no OCTT case expects: when the worker decided
+        one, it is claimed and checked here, and refused (`_refusing_auto_remote_start`), so
+        that the case goes on as the document says (docs/conformance.md, "Automatic remote
+        start")."""
         await self.status(connector_id, "Preparing")
-        if auto_remote_start_configured():
+        if auto_remote_start_configured() and await in_thread(_auto_remote_start_pending, self.id):
             automatic = await self.expect("RemoteStartTransaction")
             assert automatic.payload == {"connectorId": connector_id, "idTag": AUTO_ID_TAG}
 

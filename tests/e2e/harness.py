@@ -16,6 +16,7 @@ import time
 import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from django.db import connections
 from ocpp.charge_point import camel_to_snake_case
 from ocpp.messages import MessageType, unpack
 from ocpp.routing import on
-from ocpp.v16 import ChargePoint, call_result
+from ocpp.v16 import ChargePoint, call, call_result
 
 ROOT = Path(__file__).resolve().parents[2]
 # tests/settings.py points AMQP_URL at this run's own virtual host.
@@ -127,7 +128,9 @@ def base_env(**overrides: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="levity_backend.settings",
         PYTHONUNBUFFERED="1",
         AMQP_URL=AMQP_URL,
-        OCPP_AUTO_REMOTE_START_DELAY="0.2",
+        # Short, yet ample for a charger's next frame, sent on the answer to Preparing, to reach
+        # the gateway before the call is due (tests/e2e/test_auto_remote_start.py).
+        OCPP_AUTO_REMOTE_START_DELAY="0.5",
         OCPP_CALL_TIMEOUT="5",
     )
     env.update(overrides)
@@ -358,6 +361,47 @@ for _action in DEFAULT_ANSWERS:
     setattr(SimulatedChargePoint, f"on_{_action}", _handler(_action))
 
 
+class LoopingChargePoint(SimulatedChargePoint):
+    """A charger like a widely used simulator's defaults (issue 13): it accepts every
+    RemoteStartTransaction, even while charging, and then reports `Preparing` again and starts a
+    new transaction with the idTag it was given (which the server must close as an orphan)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.remote_sessions: list[int] = []  # transaction ids of the starts it was asked for
+
+    def _result(self, action: str, kwargs: dict[str, Any]) -> Any:
+        result = super()._result(action, kwargs)
+        if action == "RemoteStartTransaction" and result.status == "Accepted":
+            task = asyncio.create_task(
+                self._start_remotely(kwargs.get("connector_id") or 1, kwargs["id_tag"])
+            )
+            self._later.add(task)
+            task.add_done_callback(self._later.discard)
+        return result
+
+    async def _start_remotely(self, connector_id: int, id_tag: str) -> None:
+        await self.call(
+            call.StatusNotification(
+                connector_id=connector_id, error_code="NoError", status="Preparing"
+            )
+        )
+        start = await self.call(
+            call.StartTransaction(
+                connector_id=connector_id,
+                id_tag=id_tag,
+                meter_start=0,
+                timestamp=datetime.now(UTC).isoformat(),
+            )
+        )
+        self.remote_sessions.append(start.transaction_id)
+        await self.call(
+            call.StatusNotification(
+                connector_id=connector_id, error_code="NoError", status="Charging"
+            )
+        )
+
+
 @dataclass
 class Charger:
     cp: SimulatedChargePoint
@@ -374,6 +418,7 @@ async def charger(
     subprotocol: bool = True,
     password: str | None = None,
     ssl: ssl_module.SSLContext | None = None,
+    charge_point_class: type[SimulatedChargePoint] = SimulatedChargePoint,
 ) -> AsyncIterator[SimulatedChargePoint]:
     """A simulated charger; with `password`, HTTP Basic auth as `cp_id` (security profile 1);
     with `ssl`, over wss:// (profiles 2 and 3)."""
@@ -385,7 +430,7 @@ async def charger(
         additional_headers=basic_auth(cp_id, password) if password is not None else None,
         ssl=ssl,
     )
-    cp = SimulatedChargePoint(cp_id, ws, response_timeout=15)
+    cp = charge_point_class(cp_id, ws, response_timeout=15)
     task = asyncio.create_task(cp.start())
     try:
         yield cp

@@ -122,7 +122,7 @@ def test_auto_remote_start_fires_for_a_connector_going_preparing(stack):
             await cp.call(
                 call.StatusNotification(connector_id=1, error_code="NoError", status="Preparing")
             )
-            for _ in range(100):  # the CALL comes after OCPP_AUTO_REMOTE_START_DELAY (0.2 s here)
+            for _ in range(100):  # the CALL comes after OCPP_AUTO_REMOTE_START_DELAY (0.5 s here)
                 if cp.remote_starts:
                     break
                 await asyncio.sleep(0.05)

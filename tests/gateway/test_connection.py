@@ -288,6 +288,37 @@ def test_outbound_call_delay_is_honoured() -> None:
     run(scenario())
 
 
+def test_a_due_call_with_confirm_is_sent_only_as_the_workers_reply_to_call_due() -> None:
+    async def scenario() -> None:
+        bus = FakeBus()
+        async with running_gateway(bus) as (_, url):
+            client = await open_client(url)
+            wanted = {**outbound_call("wanted", delay=0.3), "confirm": True}
+            unwanted = {**outbound_call("unwanted", delay=0.3), "confirm": True}
+            await bus.reply(await bus.next(), calls=[wanted, unwanted])
+            # A frame received before the calls are due goes to the workers first: past their
+            # delay, they wait for its reply (one event in flight), and nothing is sent.
+            await client.send(HEARTBEAT.format(1))
+            heartbeat = await bus.next()
+            assert heartbeat["kind"] == "frame"
+            assert await bus.nothing_published(within=0.5)
+            assert await nothing_received(client, within=0.0)
+            await bus.reply(heartbeat)
+            due = await bus.next()
+            assert (due["kind"], due["unique_id"]) == ("call_due", "wanted")
+            await bus.reply(due, calls=[{**wanted, "delay": 0.0, "confirm": False}])
+            assert await recv(client) == wanted["text"]
+            due = await bus.next()
+            assert (due["kind"], due["unique_id"]) == ("call_due", "unwanted")
+            await bus.reply(due)  # no longer wanted: nothing is sent
+            await client.send('[3,"wanted",{}]')
+            await bus.reply(await bus.next())
+            assert await nothing_received(client, within=0.3)
+            await client.close()
+
+    run(scenario())
+
+
 def test_queued_outbound_calls_are_dropped_on_close() -> None:
     async def scenario() -> None:
         bus = FakeBus()

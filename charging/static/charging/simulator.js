@@ -152,6 +152,10 @@
       this.bootRetryTimer = null;
       this.lastHeartbeat = null;
       this.rebooting = false;
+      // Accept RemoteStartTransaction whatever the connector is doing, then report Preparing and
+      // start anew, as a widely used simulator does by default: plays the charge-start loop a
+      // central system must not fall into (issue 13).
+      this.acceptRemoteStartWhileCharging = false;
     }
 
     // The page listens to these: "state", "log", "change".
@@ -343,6 +347,8 @@
       if (answer.status === "Accepted") {
         this.configuration.HeartbeatInterval[0] = String(interval);
         this.startHeartbeats(interval);
+        this.emit("change");
+        await this.reportStatuses();
       } else {
         // OCPP 1.6 §4.2: Pending/Rejected: boot again after the interval (or a default).
         const retry = (interval || 30) * 1000;
@@ -350,6 +356,12 @@
       }
       this.emit("change");
       return answer;
+    }
+
+    /** OCPP 1.6 §4.9: once accepted after a (re)boot, report every connector's status, 0 first. */
+    async reportStatuses() {
+      await this.statusNotification(null, "Available");
+      for (const connector of this.connectors) await this.statusNotification(connector, connector.status, connector.errorCode);
     }
 
     async heartbeat() {
@@ -491,6 +503,19 @@
       return this.statusNotification(connector, "Preparing");
     }
 
+    /** The loop mode's answer to a RemoteStartTransaction: drop the running transaction (the
+     * server should close it as an orphan), report Preparing again and start a new one. */
+    async startAnew(connector, idTag) {
+      if (connector.transactionId !== null) {
+        this.note(`connector ${connector.id}: transaction ${connector.transactionId} abandoned for the remote start`);
+        this.stopMeter(connector);
+        connector.transactionId = null;
+      }
+      connector.plugged = true;
+      await this.statusNotification(connector, "Preparing");
+      return this.startTransaction(connector, idTag);
+    }
+
     // -- Reset --
 
     async reboot(type) {
@@ -508,9 +533,6 @@
         this.rebooting = false;
       }
       await this.boot(this.bootFields || { chargePointVendor: "Levity", chargePointModel: "Browser simulator" });
-      // OCPP 1.6 §4.9: after a (re)boot, report every connector's status.
-      await this.statusNotification(null, "Available");
-      for (const connector of this.connectors) await this.statusNotification(connector, connector.status, connector.errorCode);
     }
 
     // -- TriggerMessage --
@@ -544,6 +566,11 @@
 
   const HANDLERS = {
     RemoteStartTransaction({ connectorId, idTag }) {
+      if (this.acceptRemoteStartWhileCharging) {
+        const connector = this.connector(connectorId || 1);
+        if (!connector) return { result: { status: "Rejected" } };
+        return { result: { status: "Accepted" }, then: () => this.startAnew(connector, idTag) };
+      }
       const free = (c) => c && c.transactionId === null && !c.busy && !["Unavailable", "Faulted", "Reserved"].includes(c.status);
       const connector = connectorId ? this.connector(connectorId) : this.connectors.find(free);
       if (!free(connector)) return { result: { status: "Rejected" } };
@@ -838,6 +865,10 @@
       charger.run(() => charger.connect(endpointUrl(), $("#subprotocol").checked));
     });
     $("#disconnect").addEventListener("click", () => charger.disconnect());
+    $("#loop-mode").addEventListener("change", (event) => {
+      charger.acceptRemoteStartWhileCharging = event.target.checked;
+    });
+    charger.acceptRemoteStartWhileCharging = $("#loop-mode").checked;
     $("#connector-count").addEventListener("change", () => {
       charger.setConnectorCount(Math.min(10, Math.max(1, Number($("#connector-count").value) || 1)));
       buildConnectorCards();
