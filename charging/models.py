@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 
@@ -296,6 +296,25 @@ class MeterValue(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["transaction", "measurand"], name="charging_mv_tx_measurand"),
+        ]
+        constraints = [
+            # A sample is what it is, whatever message carried it: a charger that gives up on a
+            # CALL's unique id sends the same MeterValues again under a new one. The transaction
+            # is coalesced so that samples outside one are unique too (NULLs are distinct);
+            # a sample without a readable timestamp cannot be told apart and is never merged.
+            models.UniqueConstraint(
+                "charge_point",
+                "connector_id",
+                Coalesce("transaction", "reported_transaction_id", models.Value(0)),
+                "timestamp",
+                "measurand",
+                "phase",
+                "location",
+                "context",
+                "format",
+                "unit",
+                name="charging_mv_unique_sample",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -23,11 +23,17 @@ class AutoRemoteStartMiddleware(Middleware):
     (the Grizzl-E ignores a RemoteStartTransaction sent right after its StatusNotification)."""
 
     def __call__(self, context: MessageContext) -> Payload:
-        response = self.get_response(context)
         payload = context.call.payload
         connector_id = payload["connectorId"]
         # A charge point not approved yet gets no energy through us (charging.admission).
-        if payload["status"] == "Preparing" and connector_id > 0 and context.charge_point.approved:
+        wanted = (
+            payload["status"] == "Preparing"
+            and connector_id > 0
+            and context.charge_point.approved
+            and not _reported_already(context)
+        )
+        response = self.get_response(context)
+        if wanted:
             context.send_call(
                 "RemoteStartTransaction",
                 {"connectorId": connector_id, "idTag": conf.get("OCPP_AUTO_REMOTE_START_ID_TAG")},
@@ -36,6 +42,24 @@ class AutoRemoteStartMiddleware(Middleware):
                 requested_by="AutoRemoteStartMiddleware",
             )
         return response
+
+
+def _reported_already(context: MessageContext) -> bool:
+    """The connector's stored status is this very report (same status and charger time): the
+    charger sent it again under a new unique id, and it was remote-started then."""
+    from charging.clock import parse_charger_time
+    from charging.models import Connector
+
+    timestamp = parse_charger_time(context.call.payload.get("timestamp"))
+    return (
+        timestamp is not None
+        and Connector.objects.filter(
+            charge_point=context.charge_point,
+            connector_id=context.call.payload["connectorId"],
+            status="Preparing",
+            timestamp=timestamp,
+        ).exists()
+    )
 
 
 def remote_start_answered(*, call: OutboundCall) -> None:
