@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -16,7 +15,8 @@ from django.contrib.auth.models import User
 from ocpp.v16 import call
 from rest_framework.authtoken.models import Token
 
-from tests.e2e.harness import Process, charger, free_port, wait_until
+from benchmarks.command_latency import start_web
+from tests.e2e.harness import charger
 
 from .harness import FaultStack, PrivateRedis
 
@@ -36,36 +36,9 @@ def private_redis(tmp_path) -> Iterator[PrivateRedis]:
 
 
 def _start_web(faults: FaultStack) -> str:
-    port = free_port()
-    web = Process(
-        "web",
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "levity_backend.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--threads",
-            "8",
-            "--timeout",
-            "60",
-        ],
-        faults.env,
-        faults.tmp / "web.log",
-    ).start()
+    web, port = start_web(faults.tmp, faults.env)
     faults.workers.append(web)  # stopped with the stack
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            with urllib.request.urlopen(f"{base}/api/v1/schema/", timeout=2):
-                return True
-        except OSError:
-            return False
-
-    wait_until(up, timeout=30, what="gunicorn")
-    return base
+    return f"http://127.0.0.1:{port}"
 
 
 def _command(base: str, token: str, cp_id: str) -> tuple[int, float, dict]:
