@@ -39,6 +39,12 @@ class ChargePoint(models.Model):
     # HTTP Basic password of the websocket handshake (security profile 1), as a Django password
     # hash; empty: none set. The key itself is never stored.
     authorization_key = models.CharField(max_length=256, blank=True, default="", editable=False)
+    # The hash of the new key of a rotation (ChangeConfiguration AuthorizationKey) that ended
+    # without an answer: the charger may hold either key, so both are accepted until it next
+    # authenticates with one of them (charging.admission).
+    authorization_key_pending = models.CharField(
+        max_length=256, blank=True, default="", editable=False
+    )
 
     # Connection state, written from the gateway's connect/disconnect events.
     connected = models.BooleanField(default=False)

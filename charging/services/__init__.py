@@ -66,6 +66,9 @@ from .outbound_calls import (
     outbound_call_published,
     outbound_call_start_send,
 )
+from .outbound_calls import (
+    ANSWER_REPLACES as OUTBOUND_CALL_ANSWER_REPLACES,
+)
 from .presence import charge_point_reap_dead_gateways, gateway_list_dead
 from .reservations import (
     reservation_answered,
@@ -140,6 +143,7 @@ __all__ = [
     "id_tag_authorize",
     "message_record",
     "meter_values_record",
+    "OUTBOUND_CALL_ANSWER_REPLACES",
     "outbound_call_complete",
     "outbound_call_create",
     "outbound_call_expire_stale",
