@@ -242,13 +242,14 @@ def handshake_admit(
     if password is None or username != charge_point_id:
         # No event row: a charger first tries without credentials, as browsers do.
         return Admission(False, HTTPStatus.UNAUTHORIZED, "Credentials required")
-    # The key may be changing under us: a pending change to this key, or (read after it, so
-    # that one of the two sees the change whenever its answer commits) the stored key again.
     if authorization_key_check(charge_point=charge_point, password=password):
         if charge_point.authorization_key_pending:
             # The charger kept its key: the rotation of unknown outcome did not reach it.
             ChargePoint.objects.filter(pk=charge_point.pk).update(authorization_key_pending="")
         return Admission(True)
+    # The key may be changing under us: a rotation of unknown outcome, a pending change to this
+    # key, or (read after it, so that one of the two sees the change whenever its answer
+    # commits) the stored key again.
     if not (
         _took_held_key(charge_point=charge_point, password=password)
         or _took_pending_key(charge_point=charge_point, password=password)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import MD5, Coalesce, Lower
 from django.utils import timezone
 
 
@@ -308,6 +308,8 @@ class MeterValue(models.Model):
             # CALL's unique id sends the same MeterValues again under a new one. The transaction
             # is coalesced so that samples outside one are unique too (NULLs are distinct);
             # a sample without a readable timestamp cannot be told apart and is never merged.
+            # The value's hash: a charger whose clock stands still sends different readings
+            # with one timestamp, and signed values are too long for an index.
             models.UniqueConstraint(
                 "charge_point",
                 "connector_id",
@@ -319,6 +321,7 @@ class MeterValue(models.Model):
                 "context",
                 "format",
                 "unit",
+                MD5("value"),
                 name="charging_mv_unique_sample",
             ),
         ]

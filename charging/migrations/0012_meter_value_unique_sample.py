@@ -1,6 +1,7 @@
 """A meter value sample is stored once (charging_mv_unique_sample); earlier copies are removed first."""
 
 import django.db.models.functions.comparison
+import django.db.models.functions.text
 from django.db import migrations, models
 
 # Keep the first of each set of samples the constraint would refuse (same key, NULL timestamps
@@ -21,6 +22,7 @@ DELETE FROM charging_metervalue WHERE id IN (
      AND earlier.context = later.context
      AND earlier.format = later.format
      AND earlier.unit = later.unit
+     AND earlier.value = later.value
      AND earlier.id < later.id
 )
 """
@@ -48,6 +50,7 @@ class Migration(migrations.Migration):
                 models.F("context"),
                 models.F("format"),
                 models.F("unit"),
+                django.db.models.functions.text.MD5("value"),
                 name="charging_mv_unique_sample",
             ),
         ),

@@ -151,8 +151,7 @@ def _redact_secret(call: OutboundCall) -> None:
     ):
         return
     key = str(payload.get("value", ""))
-    unknown = call.status in (OutboundCallStatus.TIMEOUT, OutboundCallStatus.OFFLINE)
-    if unknown and call.message_id is not None and key != REDACTED:
+    if call.status in ANSWER_REPLACES and call.message_id is not None and key != REDACTED:
         # Handed over, never answered: the charger may hold the new key (or answer later).
         authorization_key_hold(charge_point=call.charge_point, key=key)
     redacted = {**payload, "value": REDACTED}

@@ -131,12 +131,15 @@ def test_samples_outside_a_transaction_are_stored_once_too():
     for _ in range(2):
         services.meter_values_record(charge_point=point, connector_id=1, meter_values=[READING])
     assert MeterValue.objects.count() == 3
-    # Another connector, or an unreadable timestamp, is another sample.
+    # Another connector, an unreadable timestamp, or another value (a charger whose clock
+    # stands still) is another sample.
     services.meter_values_record(charge_point=point, connector_id=2, meter_values=[READING])
     bogus = {**READING, "timestamp": "bogus"}
     for _ in range(2):
         services.meter_values_record(charge_point=point, connector_id=1, meter_values=[bogus])
-    assert MeterValue.objects.count() == 12
+    later = {**READING, "sampledValue": [{"value": "1600"}]}
+    services.meter_values_record(charge_point=point, connector_id=1, meter_values=[later])
+    assert MeterValue.objects.count() == 13
 
 
 @pytest.mark.parametrize(
