@@ -1,10 +1,8 @@
 """The workers' Redis client (REDIS_URL): short-lived coordination only, never fatal.
 
 Used to wake callers waiting for a command's answer (charging.outcomes) and to read the
-gateways' presence leases (charging.services.presence). Every command has a socket timeout
-(OCPP_REDIS_TIMEOUT), so a frozen Redis (a hung host: connections accepted, nothing answered)
-costs one timeout, never a stall; after a failure it is left alone for a while and callers use
-their fallback (the database, no presence decisions).
+gateways' presence leases (charging.services.presence). A frozen Redis costs one socket timeout
+(OCPP_REDIS_TIMEOUT), never a stall; after a failure it is left alone for a while.
 """
 
 from __future__ import annotations

@@ -1,6 +1,4 @@
-"""Answers the chargers sent while every worker was down are not lost to housekeeping: the
-calls they answer end `answered` with their effects, though the stale-call expiry (priority 1)
-ran first on restart; a key rotation answered then leaves nobody locked out."""
+"""Answers queued while every worker was down beat the stale-call expiry; nobody is locked out."""
 
 from __future__ import annotations
 

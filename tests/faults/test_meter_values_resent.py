@@ -1,6 +1,4 @@
-"""A charger that gives up on a MeterValues' unique id after its retries were answered
-InternalError (the workers were stuck past the gateway's reply timeout) sends the same values
-under a new id: each sample is stored once, and the copy is noted on its Message."""
+"""MeterValues resent under a new unique id after stuck workers are stored once."""
 
 from __future__ import annotations
 

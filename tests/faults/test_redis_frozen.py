@@ -1,5 +1,4 @@
-"""A frozen Redis (SIGSTOP, a hung host) costs a timeout, never a stall: chargers keep being
-answered and API commands return within their `?wait=`. On a private redis-server."""
+"""A frozen private Redis costs a timeout, never a stall: chargers answered, commands in time."""
 
 from __future__ import annotations
 

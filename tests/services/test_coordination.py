@@ -1,5 +1,4 @@
-"""A frozen Redis (SIGSTOP: connections accepted, nothing answered) costs each Redis user one
-short timeout, then its fallback; on a private redis-server."""
+"""A frozen private Redis costs each Redis user one short timeout, then its fallback."""
 
 from __future__ import annotations
 
