@@ -114,16 +114,55 @@ def authorization_key_validate(key: str) -> str:
     return key
 
 
+def _key_hash(key: str) -> str:
+    return make_password(
+        _canonical(authorization_key_validate(key)), hasher=AuthorizationKeyHasher()
+    )
+
+
 def authorization_key_set(*, charge_point: ChargePoint, key: str | None) -> ChargePoint:
-    """Store the hash of `key` (Django's password hashers), or remove the key with None."""
-    if key is None:
-        charge_point.authorization_key = ""
-    else:
-        charge_point.authorization_key = make_password(
-            _canonical(authorization_key_validate(key)), hasher=AuthorizationKeyHasher()
-        )
-    charge_point.save(update_fields=["authorization_key"])
+    """Store the hash of `key` (Django's password hashers), or remove the key with None; a key
+    held for a rotation of unknown outcome is dropped."""
+    charge_point.authorization_key = "" if key is None else _key_hash(key)
+    charge_point.authorization_key_pending = ""
+    charge_point.save(update_fields=["authorization_key", "authorization_key_pending"])
     return charge_point
+
+
+def authorization_key_hold(*, charge_point: ChargePoint, key: str) -> None:
+    """A rotation to `key` ended without an answer (timeout, offline): the charger may have
+    taken it or not, so both keys are accepted until it next authenticates with one of them."""
+    try:
+        pending = _key_hash(key)
+    except InvalidAuthorizationKey:
+        return  # the charger refuses such a key too
+    ChargePoint.objects.filter(pk=charge_point.pk).update(authorization_key_pending=pending)
+    logger.warning("%s: key rotation of unknown outcome: both keys accepted", charge_point.id)
+
+
+def authorization_key_change_answered(
+    *, charge_point: ChargePoint, key: str | None, accepted: bool
+) -> None:
+    """The charger's answer to a rotation. `key` None: the call had ended without an answer
+    (its key redacted, held by `authorization_key_hold`) and this is its late answer."""
+    charge_point.refresh_from_db(fields=["authorization_key", "authorization_key_pending"])
+    if accepted and key is not None:
+        authorization_key_set(charge_point=charge_point, key=key)
+    elif accepted and charge_point.authorization_key_pending:
+        _promote_pending(charge_point)
+    elif key is None or _matches(key, charge_point.authorization_key_pending):
+        # Refused: the charger keeps the key it has.
+        ChargePoint.objects.filter(pk=charge_point.pk).update(authorization_key_pending="")
+
+
+def _matches(password: str, encoded: str) -> bool:
+    return bool(encoded) and check_password(_canonical(password), encoded)
+
+
+def _promote_pending(charge_point: ChargePoint) -> None:
+    charge_point.authorization_key = charge_point.authorization_key_pending
+    charge_point.authorization_key_pending = ""
+    charge_point.save(update_fields=["authorization_key", "authorization_key_pending"])
 
 
 def authorization_key_check(*, charge_point: ChargePoint, password: str) -> bool:
@@ -203,15 +242,31 @@ def handshake_admit(
     if password is None or username != charge_point_id:
         # No event row: a charger first tries without credentials, as browsers do.
         return Admission(False, HTTPStatus.UNAUTHORIZED, "Credentials required")
-    # The key may be changing under us: a pending change to this key, or (read after it, so
-    # that one of the two sees the change whenever its answer commits) the stored key again.
+    if authorization_key_check(charge_point=charge_point, password=password):
+        if charge_point.authorization_key_pending:
+            # The charger kept its key: the rotation of unknown outcome did not reach it.
+            ChargePoint.objects.filter(pk=charge_point.pk).update(authorization_key_pending="")
+        return Admission(True)
+    # The key may be changing under us: a rotation of unknown outcome, a pending change to this
+    # key, or (read after it, so that one of the two sees the change whenever its answer
+    # commits) the stored key again.
     if not (
-        authorization_key_check(charge_point=charge_point, password=password)
+        _took_held_key(charge_point=charge_point, password=password)
         or _took_pending_key(charge_point=charge_point, password=password)
         or _is_stored_key_now(charge_point=charge_point, password=password)
     ):
         return _refused(charge_point, "wrong authorization key", remote, gateway_id)
     return Admission(True)
+
+
+def _took_held_key(*, charge_point: ChargePoint, password: str) -> bool:
+    """Whether `password` is the key of a rotation of unknown outcome (authorization_key_hold):
+    the charger took it, and it becomes the charge point's key."""
+    if not _matches(password, charge_point.authorization_key_pending):
+        return False
+    _promote_pending(charge_point)
+    logger.info("%s: connected with the key of a rotation of unknown outcome", charge_point.id)
+    return True
 
 
 def _is_stored_key_now(*, charge_point: ChargePoint, password: str) -> bool:

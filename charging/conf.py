@@ -55,6 +55,8 @@ DEFAULTS: dict[str, Any] = {
     "METRICS_TOKEN": "",  # empty: /metrics is open
     "PROMETHEUS_MULTIPROC_DIR": "",  # empty: /metrics serves this process's counters
     "REDIS_URL": "",  # empty: callers of charging.commands.wait poll the database
+    # Socket timeout of every Redis command (charging.coordination): a frozen Redis costs this.
+    "OCPP_REDIS_TIMEOUT": 0.5,
 }
 
 

@@ -1,8 +1,8 @@
 """The workers' Redis client (REDIS_URL): short-lived coordination only, never fatal.
 
 Used to wake callers waiting for a command's answer (charging.outcomes) and to read the
-gateways' presence leases (charging.services.presence). After a failure it is left alone for a
-while, so that nothing stalls on a Redis that is down.
+gateways' presence leases (charging.services.presence). A frozen Redis costs one socket timeout
+(OCPP_REDIS_TIMEOUT), never a stall; after a failure it is left alone for a while.
 """
 
 from __future__ import annotations
@@ -20,26 +20,39 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_FAILURE = 30.0  # seconds without Redis after it failed
+MAX_BLOCK = 1.0  # seconds a blocking command (BLPOP) may wait on the server
 
 _lock = threading.Lock()
-_client: redis.Redis | None = None
-_client_url = ""
+_clients: dict[tuple[str, bool], redis.Redis] = {}
 _down_until = 0.0
 
 
-def redis_client() -> redis.Redis | None:
-    """A shared client for REDIS_URL, or None when there is none or it failed recently."""
-    global _client, _client_url
+def redis_client(*, blocking: bool = False) -> redis.Redis | None:
+    """A shared client for REDIS_URL, or None when there is none or it failed recently.
+
+    Its socket timeout is OCPP_REDIS_TIMEOUT; a `blocking` client's is MAX_BLOCK more, for
+    commands that wait on the server up to MAX_BLOCK seconds. No retries: a retry would only
+    repeat the timeout.
+    """
     url = conf.get("REDIS_URL") or ""
     if not url or time.monotonic() < _down_until:
         return None
+    key = (url, blocking)
     with _lock:
-        if _client is None or _client_url != url:
+        client = _clients.get(key)
+        if client is None:
             import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
 
-            _client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=None)
-            _client_url = url
-        return _client
+            timeout = float(conf.get("OCPP_REDIS_TIMEOUT"))
+            client = _clients[key] = redis.Redis.from_url(
+                url,
+                socket_connect_timeout=timeout,
+                socket_timeout=timeout + MAX_BLOCK if blocking else timeout,
+                retry=Retry(NoBackoff(), 0),
+            )
+        return client
 
 
 def redis_failed(error: Exception, *, fallback: str) -> None:

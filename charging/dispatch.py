@@ -567,8 +567,13 @@ def _handle_answer(
     """A CALLRESULT or CALLERROR of the charger: complete our call. Never answered (OCPP-J 1.6 §4.2.3)."""
     call = selectors.outbound_call_get(charge_point=charge_point, unique_id=frame.unique_id)
     note = ""
+    late = call is not None and call.status in services.OUTBOUND_CALL_ANSWER_REPLACES
     if call is None:
         note = "answer to a unique id we did not send"
+    elif late:
+        # Housekeeping or a closed connection ended it while this answer was on its way (a
+        # long worker outage): the charger did answer, so the answer counts, effects included.
+        note = f"late answer: it replaces the call's {call.status}"
     elif not call.is_pending:
         note = f"late answer: the call had already ended ({call.status})"
     message = _record_inbound(
@@ -589,7 +594,7 @@ def _handle_answer(
     if note:
         logger.warning("%s: %s %s", charge_point.id, note, frame.unique_id)
     attempt.labels = metrics.answer_labels(frame, call.action if call else "")
-    if call is None or not call.is_pending:
+    if call is None or not (call.is_pending or late):
         return wire.reply(envelope)
     if isinstance(frame, CallResult):
         try:
@@ -603,12 +608,16 @@ def _handle_answer(
                 response=frame.payload,
                 error_code=error.code,
                 error_description=f"invalid CALLRESULT: {error.details.get('cause', error)}",
+                late_answer=late,
             )
         else:
             if violations:
                 _note_violations(message, call.action, violations, dict(envelope))
             services.outbound_call_complete(
-                call=call, status=OutboundCallStatus.ANSWERED, response=response
+                call=call,
+                status=OutboundCallStatus.ANSWERED,
+                response=response,
+                late_answer=late,
             )
     else:
         services.outbound_call_complete(
@@ -617,6 +626,7 @@ def _handle_answer(
             response=frame.error_details or None,
             error_code=frame.error_code,
             error_description=frame.error_description,
+            late_answer=late,
         )
     return wire.reply(envelope)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import MD5, Coalesce, Lower
 from django.utils import timezone
 
 
@@ -46,6 +46,12 @@ class ChargePoint(models.Model):
     # HTTP Basic password of the websocket handshake (security profile 1), as a Django password
     # hash; empty: none set. The key itself is never stored.
     authorization_key = models.CharField(max_length=256, blank=True, default="", editable=False)
+    # The hash of the new key of a rotation (ChangeConfiguration AuthorizationKey) that ended
+    # without an answer: the charger may hold either key, so both are accepted until it next
+    # authenticates with one of them (charging.admission).
+    authorization_key_pending = models.CharField(
+        max_length=256, blank=True, default="", editable=False
+    )
 
     # Connection state, written from the gateway's connect/disconnect events.
     connected = models.BooleanField(default=False)
@@ -329,6 +335,28 @@ class MeterValue(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["transaction", "measurand"], name="charging_mv_tx_measurand"),
+        ]
+        constraints = [
+            # A sample is what it is, whatever message carried it: a charger that gives up on a
+            # CALL's unique id sends the same MeterValues again under a new one. The transaction
+            # is coalesced so that samples outside one are unique too (NULLs are distinct);
+            # a sample without a readable timestamp cannot be told apart and is never merged.
+            # The value's hash: a charger whose clock stands still sends different readings
+            # with one timestamp, and signed values are too long for an index.
+            models.UniqueConstraint(
+                "charge_point",
+                "connector_id",
+                Coalesce("transaction", "reported_transaction_id", models.Value(0)),
+                "timestamp",
+                "measurand",
+                "phase",
+                "location",
+                "context",
+                "format",
+                "unit",
+                MD5("value"),
+                name="charging_mv_unique_sample",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ import logging
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from .coordination import redis_client, redis_failed
+from .coordination import MAX_BLOCK, redis_client, redis_failed
 from .protocol import envelope as wire
 
 if TYPE_CHECKING:
@@ -40,15 +40,15 @@ def wake(unique_id: str, status: str) -> None:
 
 
 def wait_for_wake(unique_id: str, timeout: float) -> bool | None:
-    """Block up to `timeout` seconds for the wake-up of call `unique_id`: True when it came,
+    """Block up to `timeout` seconds (at most MAX_BLOCK) for the wake-up of call `unique_id`: True when it came,
     False on timeout, None when Redis is not available (the caller polls the database)."""
-    client = redis_client()
+    client = redis_client(blocking=True)
     if client is None:
         return None
     key = wake_key(unique_id)
     try:
-        # The socket timeout must outlast BLPOP's own, which Redis ≥ 6 takes as a float.
-        item = client.blpop([key], timeout=max(timeout, 0.01))
+        # The blocking client's socket timeout outlasts BLPOP's own by OCPP_REDIS_TIMEOUT.
+        item = client.blpop([key], timeout=min(max(timeout, 0.01), MAX_BLOCK))
         if item is None:
             return False
         # Put it back for anybody else waiting for the same call.

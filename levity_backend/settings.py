@@ -156,6 +156,9 @@ AMQP_URL = os.environ.get(
     "AMQP_URL", "amqp://guest:guest@localhost:5672/%2F?connection_attempts=20&retry_delay=1"
 )
 REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
+# Seconds every Redis command may take before the caller falls back (database polling, no
+# presence decisions): a frozen Redis costs this much, once per RETRY_AFTER_FAILURE.
+OCPP_REDIS_TIMEOUT = _env_float("OCPP_REDIS_TIMEOUT", 0.5)
 
 
 def _kombu_url(url: str) -> str:

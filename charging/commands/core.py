@@ -30,7 +30,6 @@ CENTRAL_SYSTEM_ACTIONS: frozenset[str] = (ALL_ACTIONS - CHARGE_POINT_ACTIONS) | 
 DEFAULT_WAIT = 30.0
 _POLL_FIRST = 0.02
 _POLL_MAX = 0.5
-_REDIS_SLICE = 2.0  # seconds per BLPOP, so a lost wake-up costs at most this
 
 
 # --- the generic API ---------------------------------------------------------------------
@@ -139,7 +138,8 @@ def wait(call: OutboundCall, timeout: float) -> OutboundCall:
         remaining = deadline - time.monotonic()
         if not call.is_pending or remaining <= 0:
             break
-        woken = outcomes.wait_for_wake(call.unique_id, min(remaining, _REDIS_SLICE))
+        # At most MAX_BLOCK per BLPOP, so a lost wake-up costs at most that.
+        woken = outcomes.wait_for_wake(call.unique_id, remaining)
         if woken is None:  # no Redis: poll the database, backing off
             time.sleep(min(poll, max(remaining, 0.0)))
             poll = min(poll * 2, _POLL_MAX)

@@ -26,7 +26,8 @@ def change_authorization_key(
 
     Raises InvalidCommand for an unusable key, KeyNotChanged for any other answer (the old key
     stays valid), and ChargePointOffline, CallTimeout or CallError as `call` does. After a
-    timeout the charger's key is unknown: it keeps the old hash here. A charger that connected
+    timeout the charger's key is unknown: both keys are accepted until it authenticates with
+    one of them (admission.authorization_key_hold). A charger that connected
     again with the new key before its answer was processed has changed it: the key is returned.
     """
     from .. import admission

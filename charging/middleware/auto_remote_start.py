@@ -28,19 +28,26 @@ class AutoRemoteStartMiddleware(Middleware):
     """
 
     def __call__(self, context: MessageContext) -> Payload:
-        response = self.get_response(context)
         payload = context.call.payload
         connector_id = payload["connectorId"]
-        if (
-            payload["status"] != "Preparing"
-            or connector_id <= 0
-            or not conf.get("OCPP_AUTO_REMOTE_START")
-        ):
+        wanted = (
+            payload["status"] == "Preparing"
+            and connector_id > 0
+            and conf.get("OCPP_AUTO_REMOTE_START")
+        )
+        # Before the handler stores this report over the connector's last one.
+        repeated = wanted and _reported_already(context)
+        response = self.get_response(context)
+        if not wanted:
             return response
         from charging import services
 
-        reason = services.auto_remote_start_skip_reason(
-            charge_point=context.charge_point, connector_id=connector_id
+        reason = (
+            "the same Preparing report again, under a new unique id"
+            if repeated
+            else services.auto_remote_start_skip_reason(
+                charge_point=context.charge_point, connector_id=connector_id
+            )
         )
         if reason:
             logger.info(
@@ -59,6 +66,24 @@ class AutoRemoteStartMiddleware(Middleware):
             requested_by="AutoRemoteStartMiddleware",
         )
         return response
+
+
+def _reported_already(context: MessageContext) -> bool:
+    """The connector's stored status is this very report (same status and charger time): the
+    charger sent it again under a new unique id, and it was remote-started then."""
+    from charging.clock import parse_charger_time
+    from charging.models import Connector
+
+    timestamp = parse_charger_time(context.call.payload.get("timestamp"))
+    return (
+        timestamp is not None
+        and Connector.objects.filter(
+            charge_point=context.charge_point,
+            connector_id=context.call.payload["connectorId"],
+            status="Preparing",
+            timestamp=timestamp,
+        ).exists()
+    )
 
 
 def remote_start_answered(*, call: OutboundCall) -> None:

@@ -76,6 +76,9 @@ from .outbound_calls import (
     outbound_call_published,
     outbound_call_start_send,
 )
+from .outbound_calls import (
+    ANSWER_REPLACES as OUTBOUND_CALL_ANSWER_REPLACES,
+)
 from .presence import charge_point_reap_dead_gateways, gateway_list_dead
 from .reservations import (
     reservation_answered,
@@ -157,6 +160,7 @@ __all__ = [
     "message_record",
     "message_record_violations",
     "meter_values_record",
+    "OUTBOUND_CALL_ANSWER_REPLACES",
     "outbound_call_complete",
     "outbound_call_confirm",
     "outbound_call_create",

@@ -133,6 +133,8 @@ def job_status_notified(
         job = jobs.filter(finished=False).order_by("-id").first()
     if job is None or (job.finished and status == "Idle"):
         return None
+    if job.history and job.history[-1]["status"] == clean_text(status)[:32]:
+        return job  # the same notification again (a new unique id after a lost answer)
     _move(job, status, at or timezone.now())
     job.save()
     return job

@@ -7,13 +7,14 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Exists
+from django.db import connection
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from .. import meter_jumps
 from ..clock import parse_charger_time
 from ..models import ChargePoint, Message, MeterValue, Transaction
-from .messages import clean_text
+from .messages import _append_note, clean_text
 
 # Defaults of an omitted sampledValue field (OCPP 1.6 SampledValue type).
 SAMPLED_VALUE_DEFAULTS = {
@@ -49,11 +50,14 @@ def meter_values_record(
     transaction_id: int | None = None,
     source_message: Message | None = None,
     received_at: datetime | None = None,
-) -> list[MeterValue]:
-    """Store one row per sampledValue (OCPP 1.6 §4.7), with the spec's defaults applied.
+) -> int:
+    """Store one row per sampledValue (OCPP 1.6 §4.7), with the spec's defaults applied; returns
+    how many were new.
 
     Linked to the transaction when `transaction_id` names one of this charge point's, else only
-    to the connector (keeping the reported id). Recording the same message twice is a no-op.
+    to the connector (keeping the reported id). A sample already stored (the same message again,
+    or its copy under a new unique id: charging_mv_unique_sample) is not stored again, and the
+    repeat is noted on `source_message`.
     """
     received_at = received_at or timezone.now()
     rows = _rows(
@@ -64,36 +68,51 @@ def meter_values_record(
         source_message=source_message,
         received_at=received_at,
     )
-    recorded = source_message is not None and source_message.pk is not None
-    readings = meter_jumps.register_readings(rows)
-    transaction = None
     if transaction_id is not None:
-        # One query: the transaction, whether the message is recorded, the last trusted readings.
-        annotations: dict[str, Any] = dict(meter_jumps.last_trusted_wh(readings))
-        if recorded:
-            annotations["recorded"] = Exists(
-                MeterValue.objects.filter(source_message=source_message)
-            )
+        readings = meter_jumps.register_readings(rows)
+        # One query: the transaction and its last trusted readings.
         transaction = (
             Transaction.objects.filter(charge_point=charge_point, id=transaction_id)
-            .annotate(**annotations)
+            .annotate(**dict(meter_jumps.last_trusted_wh(readings)))
             .first()
         )
-        recorded = recorded and (transaction is None or transaction.recorded)
-    if recorded:
-        existing = list(MeterValue.objects.filter(source_message=source_message).order_by("id"))
-        if existing:
-            return existing
-    if transaction is not None:
-        for row in rows:
-            row.transaction = transaction
-            row.reported_transaction_id = None
-        meter_jumps.meter_values_flag_new(
-            transaction=transaction,
-            rows=rows,
-            previous_wh=meter_jumps.previous_from_annotations(transaction, readings),
+        if transaction is not None:
+            for row in rows:
+                row.transaction = transaction
+                row.reported_transaction_id = None
+            meter_jumps.meter_values_flag_new(
+                transaction=transaction,
+                rows=rows,
+                previous_wh=meter_jumps.previous_from_annotations(transaction, readings),
+            )
+    stored = _insert_new(rows)
+    if stored < len(rows) and source_message is not None and source_message.pk is not None:
+        source_message.note = _append_note(
+            source_message.note,
+            f"repeat: {len(rows) - stored} of {len(rows)} sampled values already stored",
         )
-    return MeterValue.objects.bulk_create(rows)
+        source_message.save(update_fields=["note"])
+    return stored
+
+
+def _insert_new(rows: list[MeterValue]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING (INSERT OR IGNORE on SQLite) returning the new ids, so
+    that telling a repeat costs no query; bulk_create(ignore_conflicts=True) counts nothing."""
+    if not rows:
+        return 0
+    fields = [field for field in MeterValue._meta.concrete_fields if not field.primary_key]
+    batch = connection.ops.bulk_batch_size(fields, rows) or len(rows)
+    stored = 0
+    for start in range(0, len(rows), batch):
+        returned = MeterValue.objects._insert(
+            rows[start : start + batch],
+            fields=fields,
+            returning_fields=[MeterValue._meta.pk],
+            on_conflict=OnConflict.IGNORE,
+        )
+        # A single row's INSERT fetches one row: None when it was ignored.
+        stored += sum(1 for row in returned if row is not None)
+    return stored
 
 
 def _rows(

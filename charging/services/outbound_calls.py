@@ -91,6 +91,10 @@ def outbound_call_mark_sent(
     return call
 
 
+# Outcomes decided without the charger, which its answer replaces when it comes after all.
+ANSWER_REPLACES = frozenset({OutboundCallStatus.TIMEOUT, OutboundCallStatus.OFFLINE})
+
+
 def outbound_call_complete(
     *,
     call: OutboundCall,
@@ -99,11 +103,14 @@ def outbound_call_complete(
     error_code: str = "",
     error_description: str = "",
     at: datetime | None = None,
+    late_answer: bool = False,
 ) -> OutboundCall:
     """Record how a call ended (answered, call_error, timeout, offline, cancelled) and run its
     callback.
 
-    A call that already ended is left alone: its first outcome stands.
+    A call that already ended is left alone: its first outcome stands, except that the
+    charger's answer (`late_answer`) takes the place of a `timeout` or `offline` that
+    housekeeping or a closed connection decided while the answer was on its way.
     """
     status = OutboundCallStatus(status)
     if status not in (
@@ -114,7 +121,7 @@ def outbound_call_complete(
         OutboundCallStatus.CANCELLED,
     ):
         raise ValueError(f"not a final status: {status}")
-    if not call.is_pending:
+    if not call.is_pending and not (late_answer and call.status in ANSWER_REPLACES):
         return call
     call.status = status
     call.response = clean_json(response)
@@ -156,13 +163,17 @@ REDACTED = "<redacted>"
 def _redact_secret(call: OutboundCall) -> None:
     """A ChangeConfiguration AuthorizationKey keeps its key in clear only until it ends: then
     the recorded call and its CALL frame show `<redacted>` instead (charging.admission)."""
-    from ..admission import AUTHORIZATION_KEY
+    from ..admission import AUTHORIZATION_KEY, authorization_key_hold
 
     payload = call.payload if isinstance(call.payload, dict) else {}
     if call.action != "ChangeConfiguration" or (
         str(payload.get("key", "")).lower() != AUTHORIZATION_KEY.lower()
     ):
         return
+    key = str(payload.get("value", ""))
+    if call.status in ANSWER_REPLACES and call.message_id is not None and key != REDACTED:
+        # Handed over, never answered: the charger may hold the new key (or answer later).
+        authorization_key_hold(charge_point=call.charge_point, key=key)
     redacted = {**payload, "value": REDACTED}
     call.payload = redacted
     call.save(update_fields=["payload"])
@@ -295,10 +306,12 @@ def _answered_change_configuration(call: OutboundCall, response: dict[str, Any])
 
     if str(call.payload.get("key", "")).lower() == admission.AUTHORIZATION_KEY.lower():
         # Only a charger that took the new key at once uses it from its next handshake on.
-        if response.get("status") == "Accepted":
-            admission.authorization_key_set(
-                charge_point=call.charge_point, key=str(call.payload["value"])
-            )
+        key = str(call.payload["value"])
+        admission.authorization_key_change_answered(
+            charge_point=call.charge_point,
+            key=None if key == REDACTED else key,
+            accepted=response.get("status") == "Accepted",
+        )
         return  # write-only: never kept as a configuration value
     # RebootRequired: the charger took the value; it applies after a reboot (OCPP 1.6 §5.3).
     if response.get("status") in ("Accepted", "RebootRequired"):

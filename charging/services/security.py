@@ -22,14 +22,22 @@ def security_event_record(
     received_at: datetime | None = None,
 ) -> SecurityEvent:
     """Store a SecurityEventNotification; a critical one (Appendix 1) is also logged as an
-    error, for the operators' alerting."""
+    error, for the operators' alerting. The same event again (type, charger time, techInfo),
+    whatever message carried it, is the stored one: it is not stored or alerted twice."""
+    fields = {
+        "type": clean_text(type)[:50],
+        "tech_info": clean_text(tech_info or "")[:255],
+        "timestamp": timestamp,
+    }
+    if timestamp is not None:
+        stored = SecurityEvent.objects.filter(charge_point=charge_point, **fields).first()
+        if stored is not None:
+            return stored
     event = SecurityEvent.objects.create(
         charge_point=charge_point,
-        type=clean_text(type)[:50],
-        tech_info=clean_text(tech_info or "")[:255],
-        timestamp=timestamp,
         received_at=received_at or timezone.now(),
         critical=type in SecurityEvent.CRITICAL_TYPES,
+        **fields,
     )
     if event.critical:
         logger.error("%s: critical security event %s: %s", charge_point.id, type, tech_info)

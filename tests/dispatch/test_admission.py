@@ -5,6 +5,7 @@ ChangeConfiguration AuthorizationKey."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.hashers import identify_hasher
@@ -277,3 +278,43 @@ def test_only_the_key_of_a_change_still_pending_is_taken():
     assert handshake(password="3333333333333333cccc")[0] is False
     assert handshake(password=KEY)[0] is True  # nothing taken yet: the old key still works
     assert handshake(password="2222222222222222bbbb")[0] is True
+
+
+NEW_KEY = "fedcba9876543210fedc"
+
+
+def _expired_rotation() -> OutboundCall:
+    """A rotation handed over and then given up by housekeeping: its outcome is unknown."""
+    outbound = _pending_rotation(NEW_KEY)
+    OutboundCall.objects.filter(pk=outbound.pk).update(
+        created_at=outbound.created_at - timedelta(hours=1)
+    )
+    assert services.outbound_call_expire_stale() == 1
+    outbound.refresh_from_db()
+    assert outbound.status == "timeout" and outbound.payload["value"] == services.REDACTED
+    return outbound
+
+
+@pytest.mark.parametrize("first", [NEW_KEY, KEY])
+def test_after_a_rotation_of_unknown_outcome_both_keys_work_until_one_is_used(first):
+    with_key()
+    _expired_rotation()
+    other = KEY if first == NEW_KEY else NEW_KEY
+    assert handshake(password=first)[0] is True
+    assert handshake(password=other)[0] is False  # it authenticated with the other one
+    assert handshake(password=first)[0] is True
+    assert not ChargePoint.objects.get(id="CP-1").authorization_key_pending
+
+
+@pytest.mark.parametrize(("status", "key"), [("Accepted", NEW_KEY), ("Rejected", KEY)])
+def test_a_late_answer_to_a_rotation_given_up_decides_the_key(status, key):
+    with_key()
+    outbound = _expired_rotation()
+    # Its answer was queued behind the housekeeping (a long worker outage).
+    handle_inbound(frame([3, outbound.unique_id, {"status": status}]))
+    outbound.refresh_from_db()
+    assert outbound.status == "answered" and outbound.response == {"status": status}
+    assert outbound.payload["value"] == services.REDACTED
+    old_or_new = NEW_KEY if key == KEY else KEY
+    assert handshake(password=old_or_new)[0] is False
+    assert handshake(password=key)[0] is True

@@ -5,9 +5,16 @@ from __future__ import annotations
 import pytest
 from django.db import OperationalError
 
-from charging import dispatch
+from charging import dispatch, services
 from charging.dispatch import handle_inbound
-from charging.models import ConnectionEvent, Message, OutboundCall, Transaction
+from charging.models import (
+    ConnectionEvent,
+    Message,
+    MeterValue,
+    OutboundCall,
+    OutboundCallStatus,
+    Transaction,
+)
 from tests.factories import call, event, sent, start_payload
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +130,68 @@ def test_when_the_database_stays_down_a_call_still_gets_an_internal_error(monkey
     assert answer[:3] == [4, "h1", "InternalError"]
     assert "connect" not in answer[3]
     assert handle_inbound(event("connect"))["send"] is None
+
+
+def test_meter_values_sent_again_under_a_new_unique_id_are_stored_once():
+    # A charger that gave up on a CALL's unique id sends the same MeterValues under a new one.
+    started = sent(handle_inbound(call("m0", "StartTransaction", start_payload())))
+    values = {
+        "connectorId": 1,
+        "transactionId": started[2]["transactionId"],
+        "meterValue": [
+            {"timestamp": "2026-03-01T10:00:10Z", "sampledValue": [{"value": "1200"}]},
+        ],
+    }
+    first = handle_inbound(call("m1", "MeterValues", values))
+    again = handle_inbound(call("m2", "MeterValues", values))
+    assert sent(again)[0] == 3 and sent(again)[2] == sent(first)[2] == {}
+    assert MeterValue.objects.count() == 1
+    repeat = Message.objects.get(direction="in", unique_id="m2")
+    assert "repeat: 1 of 1 sampled values already stored" in repeat.note
+
+
+def test_a_preparing_status_sent_again_under_a_new_unique_id_starts_one_remote_start():
+    preparing = {
+        "connectorId": 1,
+        "errorCode": "NoError",
+        "status": "Preparing",
+        "timestamp": "2026-03-01T10:00:00Z",
+    }
+    assert len(handle_inbound(call("p1", "StatusNotification", preparing))["calls"]) == 1
+    # Refused: no cooldown (charging.services.auto_remote_start) keeps the next one back.
+    services.outbound_call_complete(
+        call=OutboundCall.objects.get(action="RemoteStartTransaction"),
+        status=OutboundCallStatus.ANSWERED,
+        response={"status": "Rejected"},
+    )
+    assert handle_inbound(call("p2", "StatusNotification", preparing))["calls"] == []
+    # A new report (a later charger time) is a new Preparing.
+    later = {**preparing, "timestamp": "2026-03-01T10:05:00Z"}
+    assert len(handle_inbound(call("p3", "StatusNotification", later))["calls"]) == 1
+    assert OutboundCall.objects.filter(action="RemoteStartTransaction").count() == 2
+
+
+def test_a_security_event_sent_again_under_a_new_unique_id_is_stored_once():
+    from charging.models import SecurityEvent
+
+    payload = {"type": "TamperDetectionActivated", "timestamp": "2026-03-01T10:00:00Z"}
+    for unique_id in ("e1", "e2"):
+        assert sent(handle_inbound(call(unique_id, "SecurityEventNotification", payload)))[2] == {}
+    later = {**payload, "timestamp": "2026-03-01T10:01:00Z"}
+    handle_inbound(call("e3", "SecurityEventNotification", later))
+    assert SecurityEvent.objects.count() == 2
+
+
+def test_a_job_status_sent_again_under_a_new_unique_id_is_one_step():
+    from charging import services
+    from charging.models import ChargePoint, ChargerJob
+
+    handle_inbound(event("connect", remote="1.2.3.4", subprotocol="ocpp1.6"))
+    job = services.job_create(
+        charge_point=ChargePoint.objects.get(), action="UpdateFirmware", payload={"location": "x"}
+    )
+    for unique_id in ("f1", "f2"):
+        handle_inbound(call(unique_id, "FirmwareStatusNotification", {"status": "Downloading"}))
+    handle_inbound(call("f3", "FirmwareStatusNotification", {"status": "Downloaded"}))
+    statuses = [step["status"] for step in ChargerJob.objects.get(pk=job.pk).history]
+    assert statuses == ["Requested", "Downloading", "Downloaded"]

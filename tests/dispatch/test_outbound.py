@@ -86,16 +86,19 @@ def test_answers_to_unknown_or_ended_calls_are_noted_never_fatal(settings):
     assert "did not send" in Message.objects.get(unique_id="nobody-asked").note
     wire_call = _preparing(settings)
     handle_inbound(event("call_timeout", unique_id=wire_call["unique_id"]))
+    assert Connector.objects.get(connector_id=1).remote_start_status == "timeout"
+    # The charger did answer after all: its answer replaces the timeout, effects included.
     handle_inbound(frame([3, wire_call["unique_id"], {"status": "Accepted"}]))
     stored = OutboundCall.objects.get(unique_id=wire_call["unique_id"])
-    assert stored.status == "timeout"
-    assert (
-        "late answer"
-        in Message.objects.get(
-            direction="in", message_type=3, unique_id=wire_call["unique_id"]
-        ).note
-    )
-    assert Connector.objects.get(connector_id=1).remote_start_status == "timeout"
+    assert stored.status == "answered" and stored.response == {"status": "Accepted"}
+    answers = Message.objects.filter(direction="in", message_type=3, unique_id=stored.unique_id)
+    assert "late answer: it replaces the call's timeout" in answers.get().note
+    assert Connector.objects.get(connector_id=1).remote_start_status == "Accepted"
+    # A second answer to an answered call changes nothing.
+    handle_inbound(frame([3, wire_call["unique_id"], {"status": "Rejected"}]))
+    stored.refresh_from_db()
+    assert stored.response == {"status": "Accepted"}
+    assert "already ended (answered)" in answers.order_by("id").last().note
 
 
 def test_call_timeout_of_an_unknown_call_is_harmless():

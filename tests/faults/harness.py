@@ -295,3 +295,55 @@ def assert_sessions_stored_once(sent: dict[str, list[str]]) -> None:
     transactions = Transaction.objects.filter(charge_point_id__in=sent)
     assert transactions.count() == len(sent)
     assert not transactions.filter(stopped_at__isnull=True).exists()
+
+
+@dataclass
+class PrivateRedis:
+    """A redis-server of the test's own on a free port, to break without touching the shared
+    one: `freeze` (SIGSTOP: a hung host that still accepts connections) and `thaw`."""
+
+    tmp: Path
+    port: int = 0
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> PrivateRedis:
+        import redis
+
+        from tests.e2e.harness import free_port, wait_until
+
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
+            cwd=self.tmp,
+            stdout=(self.tmp / f"redis-{self.port}.log").open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        client = redis.Redis(port=self.port, socket_timeout=1)
+
+        def answers() -> bool:
+            try:
+                return bool(client.ping())
+            except redis.RedisError:
+                return False
+
+        wait_until(answers, timeout=10, what=f"redis-server on {self.port}")
+        return self
+
+    def freeze(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.thaw()
+            self.proc.kill()
+            self.proc.wait(timeout=10)

@@ -32,8 +32,10 @@ READING = {
 
 def test_every_sampled_value_is_a_row_with_defaults_applied():
     point = make_charge_point()
-    rows = services.meter_values_record(charge_point=point, connector_id=1, meter_values=[READING])
-    assert len(rows) == 3
+    stored = services.meter_values_record(
+        charge_point=point, connector_id=1, meter_values=[READING]
+    )
+    assert stored == 3
     first, second, third = MeterValue.objects.order_by("id")
     assert (
         first.context,
@@ -86,6 +88,58 @@ def test_recording_the_same_message_twice_is_a_no_op():
             charge_point=point, connector_id=1, meter_values=[READING], source_message=message
         )
     assert MeterValue.objects.count() == 3
+
+
+@pytest.mark.parametrize("linked", [True, False])
+def test_a_sample_is_stored_once_whatever_message_carries_it(linked):
+    point = make_charge_point()
+    transaction_id = make_transaction(point).id if linked else 999999
+    first, copy = (make_message(point, action="MeterValues", unique_id=uid) for uid in "ab")
+    later = {**READING, "timestamp": "2026-01-02T03:05:05Z"}
+    record = services.meter_values_record
+    assert (
+        record(
+            charge_point=point,
+            connector_id=1,
+            meter_values=[READING],
+            transaction_id=transaction_id,
+            source_message=first,
+        )
+        == 3
+    )
+    # The same sampled values under a new unique id, with one new reading: only that is stored.
+    assert (
+        record(
+            charge_point=point,
+            connector_id=1,
+            meter_values=[READING, later],
+            transaction_id=transaction_id,
+            source_message=copy,
+        )
+        == 3
+    )
+    assert MeterValue.objects.count() == 6
+    assert MeterValue.objects.filter(source_message=first).count() == 3
+    copy.refresh_from_db()
+    assert "repeat: 3 of 6 sampled values already stored" in copy.note
+    first.refresh_from_db()
+    assert first.note == ""
+
+
+def test_samples_outside_a_transaction_are_stored_once_too():
+    point = make_charge_point()
+    for _ in range(2):
+        services.meter_values_record(charge_point=point, connector_id=1, meter_values=[READING])
+    assert MeterValue.objects.count() == 3
+    # Another connector, an unreadable timestamp, or another value (a charger whose clock
+    # stands still) is another sample.
+    services.meter_values_record(charge_point=point, connector_id=2, meter_values=[READING])
+    bogus = {**READING, "timestamp": "bogus"}
+    for _ in range(2):
+        services.meter_values_record(charge_point=point, connector_id=1, meter_values=[bogus])
+    later = {**READING, "sampledValue": [{"value": "1600"}]}
+    services.meter_values_record(charge_point=point, connector_id=1, meter_values=[later])
+    assert MeterValue.objects.count() == 13
 
 
 @pytest.mark.parametrize(
