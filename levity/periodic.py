@@ -35,26 +35,55 @@ def expire_stale_calls() -> int:
     return ended
 
 
+def prune_messages() -> int:
+    """`services.message_prune` (one time-boxed run), on a connection of its own closed after."""
+    from django.db import connections
+
+    from charging import services
+
+    try:
+        pruned = services.message_prune().messages
+    finally:
+        connections.close_all()  # this thread's connections only
+    if pruned:
+        log.info("%d message(s) past their retention deleted", pruned)
+    return pruned
+
+
+def start_periodic(every: float, job: Callable[[], object], *, name: str) -> Callable[[], None]:
+    """Run `job` every `every` seconds (0: never) on a daemon thread called `name`. Returns the
+    function that stops it."""
+    if every <= 0:
+        return lambda: None
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_every, args=(every, job), kwargs={"stop": stop}, name=name, daemon=True
+    )
+    thread.start()
+
+    def stop_job() -> None:
+        stop.set()
+        thread.join(timeout=5)
+
+    return stop_job
+
+
 def start_stale_call_expiry(every: float | None = None) -> Callable[[], None]:
     """Run `expire_stale_calls` every `every` seconds (default OCPP_EXPIRE_STALE_CALLS_EVERY; 0:
     never) on a daemon thread. Django must be set up. Returns the function that stops it."""
     from charging import conf
 
     every = float(conf.get("OCPP_EXPIRE_STALE_CALLS_EVERY") if every is None else every)
-    if every <= 0:
-        return lambda: None
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=run_every,
-        args=(every, expire_stale_calls),
-        kwargs={"stop": stop},
-        name="levity-expire-stale-calls",
-        daemon=True,
-    )
-    thread.start()
+    return start_periodic(every, expire_stale_calls, name="levity-expire-stale-calls")
 
-    def stop_expiry() -> None:
-        stop.set()
-        thread.join(timeout=5)
 
-    return stop_expiry
+def start_message_pruning(every: float | None = None) -> Callable[[], None]:
+    """Run `prune_messages` every `every` seconds (default OCPP_PRUNE_MESSAGES_EVERY; 0: never;
+    nothing while OCPP_MESSAGE_RETENTION_DAYS is 0) on a daemon thread. Django must be set up.
+    Returns the function that stops it."""
+    from charging import conf
+
+    every = float(conf.get("OCPP_PRUNE_MESSAGES_EVERY") if every is None else every)
+    if int(conf.get("OCPP_MESSAGE_RETENTION_DAYS")) <= 0:
+        every = 0
+    return start_periodic(every, prune_messages, name="levity-prune-messages")

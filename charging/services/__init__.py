@@ -74,6 +74,7 @@ from .reservations import (
     reservation_expire_due,
     reservation_use,
 )
+from .retention import Pruned, message_prune
 from .security import security_event_record
 from .transactions import (
     DEFAULT_STOP_REASON,
@@ -138,7 +139,9 @@ __all__ = [
     "connector_remote_start_result",
     "connector_status_update",
     "id_tag_authorize",
+    "message_prune",
     "message_record",
+    "Pruned",
     "meter_values_record",
     "outbound_call_complete",
     "outbound_call_create",
