@@ -19,35 +19,34 @@ def run_every(every: float, job: Callable[[], object], *, stop: threading.Event)
             log.exception("periodic %s failed", getattr(job, "__name__", job))
 
 
-def expire_stale_calls() -> int:
-    """`services.expire_due` on a database connection of its own, closed after (once a minute:
-    not worth keeping open, and none is left behind when the thread ends)."""
+def _on_own_connection(job: Callable[[], int], done: str) -> int:
+    """Run `job` on a database connection of its own, closed after (a run a minute is not worth
+    keeping one open, and none is left behind when the thread ends); log `done % count`."""
     from django.db import connections
 
-    from charging import services
-
     try:
-        ended = services.expire_due().calls
+        count = job()
     finally:
         connections.close_all()  # this thread's connections only
-    if ended:
-        log.info("%d stale call(s) ended", ended)
-    return ended
+    if count:
+        log.info(done, count)
+    return count
+
+
+def expire_stale_calls() -> int:
+    """`services.expire_due`; how many stale calls ended."""
+    from charging import services
+
+    return _on_own_connection(lambda: services.expire_due().calls, "%d stale call(s) ended")
 
 
 def prune_messages() -> int:
-    """`services.message_prune` (one time-boxed run), on a connection of its own closed after."""
-    from django.db import connections
-
+    """`services.message_prune` (one time-boxed run); how many messages went."""
     from charging import services
 
-    try:
-        pruned = services.message_prune().messages
-    finally:
-        connections.close_all()  # this thread's connections only
-    if pruned:
-        log.info("%d message(s) past their retention deleted", pruned)
-    return pruned
+    return _on_own_connection(
+        lambda: services.message_prune().messages, "%d message(s) past their retention deleted"
+    )
 
 
 def start_periodic(every: float, job: Callable[[], object], *, name: str) -> Callable[[], None]:

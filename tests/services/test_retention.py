@@ -16,8 +16,8 @@ from django.db import connection
 from django.utils import timezone
 
 from charging import services
-from charging.models import Message, MeterValue, OutboundCall, Transaction
-from tests.factories import make_charge_point, make_message, make_transaction
+from charging.models import Message, OutboundCall, Transaction
+from tests.factories import make_charge_point, make_message, make_meter_value, make_transaction
 
 pytestmark = pytest.mark.django_db
 
@@ -43,18 +43,7 @@ def test_old_messages_go_and_everything_that_pointed_at_them_stays():
     recent_answer, recent = _messages(point, 2, age_days=89)
     Message.objects.filter(pk=old_answer.pk).update(answer_to=old_call)
     Message.objects.filter(pk=recent_answer.pk).update(answer_to=old_call)
-    sample = MeterValue.objects.create(
-        charge_point=point,
-        transaction=transaction,
-        connector_id=1,
-        value="1500",
-        context="Sample.Periodic",
-        format="Raw",
-        measurand="Energy.Active.Import.Register",
-        location="Outlet",
-        unit="Wh",
-        source_message=old_call,
-    )
+    sample = make_meter_value(point, transaction=transaction, source_message=old_call)
     call = services.outbound_call_create(charge_point=point, action="ClearCache", payload={})
     OutboundCall.objects.filter(pk=call.pk).update(message=old_answer, source_message=old_call)
 
