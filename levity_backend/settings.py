@@ -199,7 +199,7 @@ OCPP_EXPIRE_STALE_CALLS_EVERY = _env_float("OCPP_EXPIRE_STALE_CALLS_EVERY", 60.0
 # OCPP frames (Message rows) older than this many days are deleted (0 keeps them all), a time-boxed
 # batch every OCPP_PRUNE_MESSAGES_EVERY seconds (beat below; a thread in embedded mode; 0: never).
 OCPP_MESSAGE_RETENTION_DAYS = int(os.environ.get("OCPP_MESSAGE_RETENTION_DAYS", "90"))
-OCPP_PRUNE_MESSAGES_EVERY = _env_float("OCPP_PRUNE_MESSAGES_EVERY", 60.0)
+OCPP_PRUNE_MESSAGES_EVERY = _env_float("OCPP_PRUNE_MESSAGES_EVERY", 10.0)
 OCPP_DB_RETRY_SECONDS = _env_float("OCPP_DB_RETRY_SECONDS", 25.0)
 OCPP_GATEWAY_URL = os.environ.get("OCPP_GATEWAY_URL", "ws://localhost:9000/ocpp/")
 # The browser charge point simulator at demo/ocpp/ (prefilled with OCPP_GATEWAY_URL).

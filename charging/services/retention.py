@@ -33,7 +33,7 @@ def message_prune(
 ) -> Pruned:
     """Delete the messages created more than `days` (default OCPP_MESSAGE_RETENTION_DAYS; 0:
     keep everything) ago, `batch` at a time, each batch its own short transaction, until none
-    is left or `budget` seconds (None: no limit) have passed.
+    is left or another batch would end past `budget` seconds (None: no limit; 0: one batch).
 
     What pointed at a deleted message stays with the pointer cleared (meter values, outbound
     calls, answers). Safe to run concurrently: a second run deletes what the first has not.
@@ -45,6 +45,7 @@ def message_prune(
     started = time.monotonic()
     after, pruned = 0, 0
     while True:
+        batch_started = time.monotonic()
         # Message.created_at has no index: walk the primary key, whose order is creation
         # order, and stop at the first window holding nothing old. A window is the next
         # `batch` ids, so a few rows newer than their ids (clock skew) cannot stop the walk.
@@ -59,7 +60,9 @@ def message_prune(
         pruned += len(old)
         if not old or len(window) < batch:
             return Pruned(messages=pruned, done=True)
-        if budget is not None and time.monotonic() - started >= budget:
+        clock = time.monotonic()
+        # Stop before a batch as long as the last one would overrun the budget.
+        if budget is not None and clock - started + (clock - batch_started) > budget:
             return Pruned(messages=pruned, done=False)
         after = window[-1][0]
 
