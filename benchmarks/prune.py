@@ -5,7 +5,7 @@ PostgreSQL) before and during a prune of `--messages` old frames running in anot
 
 Creates (and drops) the database `levity_prunebench`; fills it by SQL (generate_series) with
 `--messages` frames 100-200 days old, shaped like the default mix (each CALL answered, two meter
-values per MeterValues, a transaction per session); prints the plans of one prune batch; plays
+values per MeterValues, a transaction and a command per session); prints the plans of one prune batch; plays
 `--cycles` sessions per charger without a prune, then keeps playing while another process prunes
 a one-second slice every `--every` seconds as beat would, then while it prunes the rest back to
 back, one batch per call; prints p50/p99/max of each phase and the prune's runs.
@@ -95,11 +95,28 @@ def _fill(messages: int) -> None:
             "WHERE m.action = 'MeterValues' AND m.direction = 'in'",
             [2 * len(cycle)],
         )
-        cursor.execute("SELECT count(*) FROM charging_metervalue")
-        (samples,) = cursor.fetchone()
+        # A command per session (its CALL and the frame that asked for it), as auto remote start.
+        cursor.execute(
+            "INSERT INTO charging_outboundcall (charge_point_id, unique_id, action, payload, "
+            "status, response, error_code, error_description, callback, requested_by, "
+            "connection_id, delay, timeout, source_message_id, message_id, task_id, created_at, "
+            "sent_at, answered_at) "
+            "SELECT m.charge_point_id, 'old-' || m.id, 'RemoteStartTransaction', "
+            "'{\"idTag\": \"TAG\"}', 'answered', '{\"status\": \"Accepted\"}', '', '', '', "
+            "'', 'conn', 0, 30, m.id, m.id + 1, '', m.created_at, m.created_at, m.created_at "
+            "FROM charging_message m WHERE m.action = 'Authorize' AND m.direction = 'in'"
+        )
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM charging_metervalue), "
+            "(SELECT count(*) FROM charging_outboundcall)"
+        )
+        samples, calls = cursor.fetchone()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")  # old rows: all-visible, as they would be in production
-    print(f"filled: {messages:,} old messages, {samples:,} meter values, {sessions:,} transactions")
+    print(
+        f"filled: {messages:,} old messages, {samples:,} meter values, {calls:,} calls, "
+        f"{sessions:,} transactions"
+    )
 
 
 def _explain(cursor: Any, sql: str, params: Any) -> None:
