@@ -20,8 +20,8 @@ def run_every(every: float, job: Callable[[], object], *, stop: threading.Event)
 
 
 def _on_own_connection(job: Callable[[], int], done: str) -> int:
-    """Run `job` on a database connection of its own, closed after (a run a minute is not worth
-    keeping one open, and none is left behind when the thread ends); log `done % count`."""
+    """Run `job` on a database connection of its own, closed after (not worth keeping open
+    between runs, and none is left behind when the thread ends); log `done % count`."""
     from django.db import connections
 
     try:
