@@ -9,7 +9,7 @@ from celery.signals import after_setup_logger
 from kombu import Exchange, Queue
 
 from charging.protocol import envelope
-from tasks.maintenance import EXPIRE_STALE_CALLS_TASK, REAP_DEAD_GATEWAYS_TASK
+from tasks.maintenance import EXPIRE_STALE_CALLS_TASK, PRUNE_MESSAGES_TASK, REAP_DEAD_GATEWAYS_TASK
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "levity_backend.settings")
 
@@ -40,6 +40,7 @@ app.conf.task_routes = {
     envelope.SEND_CALL_TASK: {"queue": envelope.INBOUND_QUEUE},
     EXPIRE_STALE_CALLS_TASK: {"queue": envelope.INBOUND_QUEUE},
     REAP_DEAD_GATEWAYS_TASK: {"queue": envelope.INBOUND_QUEUE},
+    PRUNE_MESSAGES_TASK: {"queue": envelope.INBOUND_QUEUE},
 }
 app.conf.imports = ["tasks.inbound", "tasks.calls", "tasks.maintenance"]
 

@@ -22,6 +22,10 @@ DEFAULTS: dict[str, Any] = {
     "OCPP_CALL_GRACE": 30.0,
     # Seconds between periodic runs of services.outbound_call_expire_stale (0: never).
     "OCPP_EXPIRE_STALE_CALLS_EVERY": 60.0,
+    # Days OCPP frames (Message rows) are kept (0: forever), and seconds between the periodic
+    # prunes of older ones (services.message_prune; 0: never).
+    "OCPP_MESSAGE_RETENTION_DAYS": 90,
+    "OCPP_PRUNE_MESSAGES_EVERY": 10.0,
     "OCPP_DB_RETRY_SECONDS": 25.0,
     "OCPP_GATEWAY_URL": "ws://localhost:9000/ocpp/",
     "OCPP_SIMULATOR_ENABLED": True,  # the charge point simulator page at demo/ocpp/

@@ -167,7 +167,7 @@ def serve_web(host: str, port: int) -> ThreadedWSGIServer:
 
 def main(argv: list[str] | None = None) -> None:
     from gateway.cli import build_parser, config_from_args, configure_logging, run
-    from levity.periodic import start_stale_call_expiry
+    from levity.periodic import start_message_pruning, start_stale_call_expiry
 
     global _publisher
     parser = build_parser(prog="levity-embedded")
@@ -188,11 +188,14 @@ def main(argv: list[str] | None = None) -> None:
     from tasks import transport
 
     transport.set_local_publisher(bus.submit_call)
-    # No beat without a broker: a thread ends the calls no one will answer (levity.periodic).
+    # No beat without a broker: threads end the calls no one will answer and delete the frames
+    # past their retention (levity.periodic).
     stop_expiry = start_stale_call_expiry()
+    stop_pruning = start_message_pruning()
     try:
         asyncio.run(run(config, bus=bus))
     finally:
+        stop_pruning()
         stop_expiry()
         _publisher = None
         transport.set_local_publisher(None)

@@ -219,6 +219,10 @@ OCPP_CALL_GRACE = _env_float("OCPP_CALL_GRACE", 30.0)
 # Seconds between runs of `levity.expire_stale_calls` (Celery beat below; a thread in embedded
 # mode); 0 turns it off.
 OCPP_EXPIRE_STALE_CALLS_EVERY = _env_float("OCPP_EXPIRE_STALE_CALLS_EVERY", 60.0)
+# OCPP frames (Message rows) older than this many days are deleted (0 keeps them all), a time-boxed
+# batch every OCPP_PRUNE_MESSAGES_EVERY seconds (beat below; a thread in embedded mode; 0: never).
+OCPP_MESSAGE_RETENTION_DAYS = int(os.environ.get("OCPP_MESSAGE_RETENTION_DAYS", "90"))
+OCPP_PRUNE_MESSAGES_EVERY = _env_float("OCPP_PRUNE_MESSAGES_EVERY", 10.0)
 OCPP_DB_RETRY_SECONDS = _env_float("OCPP_DB_RETRY_SECONDS", 25.0)
 OCPP_GATEWAY_URL = os.environ.get("OCPP_GATEWAY_URL", "ws://localhost:9000/ocpp/")
 # The browser charge point simulator at demo/ocpp/ (prefilled with OCPP_GATEWAY_URL).
@@ -267,6 +271,13 @@ if OCPP_GATEWAY_PRESENCE_TTL > 0 and OCPP_GATEWAY_PRESENCE_CHECK_EVERY > 0:
         "task": "levity.reap_dead_gateways",
         "schedule": OCPP_GATEWAY_PRESENCE_CHECK_EVERY,
         "options": {"expires": OCPP_GATEWAY_PRESENCE_CHECK_EVERY, "priority": 1},
+    }
+# ...and frames past their retention go, a time-boxed prune at a time (levity.prune_messages).
+if OCPP_MESSAGE_RETENTION_DAYS > 0 and OCPP_PRUNE_MESSAGES_EVERY > 0:
+    CELERY_BEAT_SCHEDULE["prune-messages"] = {
+        "task": "levity.prune_messages",
+        "schedule": OCPP_PRUNE_MESSAGES_EVERY,
+        "options": {"expires": OCPP_PRUNE_MESSAGES_EVERY, "priority": 1},
     }
 
 # --- Monitoring (README "Monitoring") ---

@@ -6,6 +6,7 @@ from celery import shared_task
 
 EXPIRE_STALE_CALLS_TASK = "levity.expire_stale_calls"
 REAP_DEAD_GATEWAYS_TASK = "levity.reap_dead_gateways"
+PRUNE_MESSAGES_TASK = "levity.prune_messages"
 
 
 @shared_task(name=EXPIRE_STALE_CALLS_TASK, ignore_result=True)
@@ -27,3 +28,13 @@ def reap_dead_gateways() -> int:
     from charging import services
 
     return services.charge_point_reap_dead_gateways()
+
+
+@shared_task(name=PRUNE_MESSAGES_TASK, ignore_result=True)
+def prune_messages() -> int:
+    """`services.message_prune`: frames past OCPP_MESSAGE_RETENTION_DAYS go, for at most about a
+    second (a worker of `cp.*` runs it between chargers' events); the next tick goes on. Returns
+    how many went."""
+    from charging import services
+
+    return services.message_prune().messages

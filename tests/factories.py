@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from charging.models import ChargePoint, IdTag, Message, Transaction
+from charging.models import ChargePoint, IdTag, Message, MeterValue, Transaction
 from charging.protocol import envelope
 
 GATEWAY = "gw-test"
@@ -39,6 +39,20 @@ def make_message(charge_point: ChargePoint, **fields: Any) -> Message:
     fields.setdefault("direction", "in")
     fields.setdefault("message_type", 2)
     return Message.objects.create(charge_point=charge_point, **fields)
+
+
+def make_meter_value(charge_point: ChargePoint, **fields: Any) -> MeterValue:
+    """An energy register sample of connector 1 (1500 Wh unless `value` says otherwise)."""
+    defaults = {
+        "connector_id": 1,
+        "value": "1500",
+        "context": "Sample.Periodic",
+        "format": "Raw",
+        "measurand": "Energy.Active.Import.Register",
+        "location": "Outlet",
+        "unit": "Wh",
+    }
+    return MeterValue.objects.create(charge_point=charge_point, **{**defaults, **fields})
 
 
 def event(

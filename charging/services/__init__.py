@@ -87,6 +87,7 @@ from .reservations import (
     reservation_expire_due,
     reservation_use,
 )
+from .retention import Pruned, message_prune
 from .security import security_event_record
 from .transactions import (
     DEFAULT_STOP_REASON,
@@ -157,8 +158,10 @@ __all__ = [
     "connector_remote_start_result",
     "connector_status_update",
     "id_tag_authorize",
+    "message_prune",
     "message_record",
     "message_record_violations",
+    "Pruned",
     "meter_values_record",
     "OUTBOUND_CALL_ANSWER_REPLACES",
     "outbound_call_complete",

@@ -1,5 +1,5 @@
-"""Housekeeping tasks (`levity.expire_stale_calls`, `levity.reap_dead_gateways`) and the beat
-schedule that runs them on `cp.*` workers."""
+"""Housekeeping tasks (`levity.expire_stale_calls`, `levity.reap_dead_gateways`,
+`levity.prune_messages`) and the beat schedule that runs them on `cp.*` workers."""
 
 from __future__ import annotations
 
@@ -10,15 +10,17 @@ from django.utils import timezone
 
 from celery_app import app
 from charging import services
-from charging.models import ChargePoint, OutboundCall
+from charging.models import ChargePoint, Message, OutboundCall
 from charging.protocol import envelope
 from tasks.maintenance import (
     EXPIRE_STALE_CALLS_TASK,
+    PRUNE_MESSAGES_TASK,
     REAP_DEAD_GATEWAYS_TASK,
     expire_stale_calls,
+    prune_messages,
     reap_dead_gateways,
 )
-from tests.factories import make_charge_point
+from tests.factories import make_charge_point, make_message
 
 
 @pytest.mark.django_db
@@ -41,7 +43,11 @@ def test_the_task_ends_a_call_left_sent_by_a_dead_gateway(settings):
 
 @pytest.mark.parametrize(
     ("task", "every"),
-    [(EXPIRE_STALE_CALLS_TASK, (30, 60)), (REAP_DEAD_GATEWAYS_TASK, (5, 15))],
+    [
+        (EXPIRE_STALE_CALLS_TASK, (30, 60)),
+        (REAP_DEAD_GATEWAYS_TASK, (5, 15)),
+        (PRUNE_MESSAGES_TASK, (10, 300)),
+    ],
 )
 def test_beat_runs_housekeeping_on_the_cp_queue(task, every):
     (entry,) = [e for e in app.conf.beat_schedule.values() if e["task"] == task]
@@ -65,3 +71,13 @@ def test_the_reap_task_takes_a_dead_gateways_charge_points_offline(settings):
     )
     assert reap_dead_gateways.apply().get() == 1
     assert not ChargePoint.objects.get(pk="CP-1").connected
+
+
+@pytest.mark.django_db
+def test_the_prune_task_deletes_the_messages_past_their_retention(settings):
+    settings.OCPP_MESSAGE_RETENTION_DAYS = 30
+    point = make_charge_point("CP-1")
+    old, young = make_message(point), make_message(point)
+    Message.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
+    assert prune_messages.apply().get() == 1
+    assert list(Message.objects.values_list("pk", flat=True)) == [young.pk]
