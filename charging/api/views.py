@@ -11,13 +11,13 @@ from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from charging import admission, commands, selectors, services
 from charging.models import (
+    ChargePoint,
     ChargerJob,
     ChargingProfile,
     ChargingProfilePurpose,
@@ -26,9 +26,11 @@ from charging.models import (
     OutboundCall,
     OutboundCallStatus,
     Reservation,
+    Transaction,
 )
 
 from . import serializers
+from .permissions import ModelPermissions
 
 DEFAULT_WAIT = 30.0
 # A web worker is held for the whole wait; keep it well under the server's request timeout.
@@ -46,7 +48,7 @@ class Pagination(PageNumberPagination):
 
 class APIMixin:
     # Explicit, so a project whose DRF default is AllowAny does not expose chargers' commands.
-    permission_classes = [IsAuthenticated]
+    permission_classes = [ModelPermissions]
     pagination_class = Pagination
 
 
@@ -68,6 +70,8 @@ def _str_param(request: Request, name: str) -> str | None:
 class ChargePointViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
     """Charge points with their connectors, connection state and what their last boot reported."""
 
+    permission_model = ChargePoint
+
     serializer_class = serializers.ChargePointSerializer
     lookup_value_regex = "[^/]+"
 
@@ -84,6 +88,8 @@ class ChargePointViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
 class TransactionViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
     """Transactions, newest first; the detail adds the meter values."""
 
+    permission_model = Transaction
+
     def get_queryset(self) -> QuerySet:
         return selectors.transaction_list(
             charge_point_id=_str_param(self.request, "charge_point"),
@@ -98,6 +104,8 @@ class TransactionViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
 
 class IdTagViewSet(APIMixin, viewsets.ModelViewSet):
     """Id tags (RFID cards, app tokens), addressed by their idTag value."""
+
+    permission_model = IdTag
 
     serializer_class = serializers.IdTagSerializer
     lookup_field = "id_tag"
@@ -141,6 +149,8 @@ class OutboundCallViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
     """Calls sent to charge points, newest first. `{id}` is the call's integer `id`; filter by the
     OCPP-J message id with `?unique_id=`."""
 
+    permission_model = OutboundCall
+
     serializer_class = serializers.OutboundCallSerializer
     queryset = OutboundCall.objects.none()  # for the schema; get_queryset is what runs
 
@@ -158,6 +168,8 @@ class ReservationViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
     `POST /charge-points/<id>/calls/ReserveNow/` (without `reservationId`, a new one is given),
     end one with `.../calls/CancelReservation/`."""
 
+    permission_model = Reservation
+
     serializer_class = serializers.ReservationSerializer
     queryset = Reservation.objects.none()  # for the schema; get_queryset is what runs
 
@@ -172,6 +184,8 @@ class ChargerJobViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
     """Firmware updates, diagnostics and log uploads asked of charge points, newest first, with
     every status they went through. Start one with `POST .../calls/UpdateFirmware/` (or
     GetDiagnostics, SignedUpdateFirmware, GetLog: without `requestId`, the job's id is sent)."""
+
+    permission_model = ChargerJob
 
     serializer_class = serializers.ChargerJobSerializer
     queryset = ChargerJob.objects.none()  # for the schema; get_queryset is what runs
@@ -196,6 +210,8 @@ class ChargingProfileListView(APIMixin, generics.ListAPIView):
     (`?status=Installed`: what it holds as far as we know). Set one with `POST
     .../calls/SetChargingProfile/` (without `chargingProfileId`, the next free one is given),
     clear with `.../calls/ClearChargingProfile/`."""
+
+    permission_model = ChargingProfile
 
     serializer_class = serializers.ChargingProfileSerializer
     queryset = ChargingProfile.objects.none()  # for the schema; get_queryset is what runs
@@ -278,11 +294,18 @@ def _wait_param(request: Request) -> float:
     return min(seconds, MAX_WAIT)
 
 
-class CallView(APIView):
-    """Send an OCPP 1.6 CALL to a charge point and (by default) wait for its answer."""
+class ChargePointWriteView(APIView):
+    """What changes a charge point or goes to it (commands, keys, approval): JSON bodies, and
+    `change_chargepoint`, as the admin's actions need."""
 
-    permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]  # the OCPP payload, as the spec spells it
+    permission_classes = [ModelPermissions]
+    permission_model = ChargePoint
+    write_permission = "change"
+    parser_classes = [JSONParser]  # an OCPP payload, as the spec spells it
+
+
+class CallView(ChargePointWriteView):
+    """Send an OCPP 1.6 CALL to a charge point and (by default) wait for its answer."""
 
     @extend_schema(
         operation_id="charge_points_calls_create",
@@ -363,12 +386,9 @@ def _call_error(call: OutboundCall) -> dict[str, Any] | None:
     return _error(*_ERRORS[call.status])
 
 
-class LocalListView(APIView):
+class LocalListView(ChargePointWriteView):
     """Bring a charge point's local authorization list up to date with the id tags
     (SendLocalList: the changes since the version it has, or the whole list)."""
-
-    permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="charge_points_local_list_sync",
@@ -403,11 +423,8 @@ class LocalListView(APIView):
         return Response({"error": error}, status=code)
 
 
-class AuthorizationKeyView(APIView):
+class AuthorizationKeyView(ChargePointWriteView):
     """A charge point's HTTP Basic password (security profile 1): only its hash is stored."""
-
-    permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="charge_points_authorization_key_set",
@@ -485,11 +502,8 @@ class AuthorizationKeyView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ApprovalView(APIView):
+class ApprovalView(ChargePointWriteView):
     """Admit a charge point (BootNotification Accepted from its next boot), or withdraw it."""
-
-    permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="charge_points_approval",
