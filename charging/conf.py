@@ -26,6 +26,10 @@ DEFAULTS: dict[str, Any] = {
     "OCPP_REQUIRE_AUTHORIZATION_KEY": False,
     # BootNotification interval (seconds before the next one) while Pending or Rejected.
     "OCPP_PENDING_INTERVAL": 60,
+    # Failed handshakes allowed per charge point and source address within the window (s);
+    # more are answered 429 until it ends (charging.admission).
+    "OCPP_AUTH_FAILURES": 5,
+    "OCPP_AUTH_FAILURE_WINDOW": 60.0,
     "OCPP_AUTHORIZATION_KEY_ITERATIONS": 20000,  # PBKDF2 rounds of authorization key hashes
     # An energy register sample further than this (Wh) from the previous one is flagged.
     "OCPP_METER_JUMP_WH": 10000,

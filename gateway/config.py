@@ -70,6 +70,10 @@ class GatewayConfig:
     # Must equal the workers' OCPP_GATEWAY_PRESENCE_TTL; 0 (on both) turns presence off.
     redis_url: str = DEFAULT_REDIS_URL
     presence_ttl: float = 30.0
+    # With `authorize`: this many refused handshakes from one address within the window (s)
+    # answer its next ones 429 here, without asking the workers (gateway/throttle.py); 0: off.
+    auth_failures: int = 20
+    auth_failure_window: float = 60.0
 
     def __post_init__(self) -> None:
         if (self.tls_key or self.tls_client_ca) and not self.tls_cert:
@@ -100,7 +104,7 @@ class GatewayConfig:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> GatewayConfig:
         """Read `LEVITY_GATEWAY_{HOST,PORT,ID,PING_INTERVAL,PING_TIMEOUT,REPLY_TIMEOUT,
         MAX_FRAME_SIZE,DRAIN_TIMEOUT,HEARTBEAT_INTERVAL,IDLE_TIMEOUT,MAX_FRAMES_PER_SECOND,
-        FRAME_BURST,PRESENCE_TTL}`, `AMQP_URL` and `REDIS_URL`; the workers' settings
+        FRAME_BURST,PRESENCE_TTL,AUTH_FAILURES,AUTH_FAILURE_WINDOW}`, `AMQP_URL` and `REDIS_URL`; the workers' settings
         `OCPP_HEARTBEAT_INTERVAL` and `OCPP_GATEWAY_PRESENCE_TTL` stand in for unset
         `LEVITY_GATEWAY_HEARTBEAT_INTERVAL` and `LEVITY_GATEWAY_PRESENCE_TTL`; unset names keep
         their defaults. Security: `AUTHORIZE` (true/false), `TLS_CERT`, `TLS_KEY`,
@@ -121,6 +125,8 @@ class GatewayConfig:
             "MAX_FRAMES_PER_SECOND": ("max_frames_per_second", float),
             "FRAME_BURST": ("frame_burst", int),
             "PRESENCE_TTL": ("presence_ttl", float),
+            "AUTH_FAILURES": ("auth_failures", int),
+            "AUTH_FAILURE_WINDOW": ("auth_failure_window", float),
         }
         # One setting for workers and gateways in a shared environment (docker compose).
         for suffix in ("HEARTBEAT_INTERVAL", "GATEWAY_PRESENCE_TTL"):

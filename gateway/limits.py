@@ -53,6 +53,9 @@ class ActivityConnection(ServerConnection):
     use websocket pings send Heartbeats rarely)."""
 
     last_received: float | None = None  # loop time
+    # The workers accepted the handshake with the charge point's key (docs/gateway.md,
+    # "Handshake": only such a connection takes over from an open one without a warning).
+    authenticated: bool = False
 
     def data_received(self, data: bytes) -> None:
         self.last_received = self.loop.time()

@@ -207,6 +207,10 @@ OCPP_SIMULATOR_ENABLED = _env_bool("OCPP_SIMULATOR_ENABLED", True)
 OCPP_UNKNOWN_CHARGE_POINTS = os.environ.get("OCPP_UNKNOWN_CHARGE_POINTS", "accept").strip().lower()
 OCPP_REQUIRE_AUTHORIZATION_KEY = _env_bool("OCPP_REQUIRE_AUTHORIZATION_KEY", False)
 OCPP_PENDING_INTERVAL = int(os.environ.get("OCPP_PENDING_INTERVAL", "60"))
+# Failed handshakes (wrong key) allowed per charge point and source address within the window;
+# more are answered 429 with Retry-After until the window ends, without checking the key.
+OCPP_AUTH_FAILURES = int(os.environ.get("OCPP_AUTH_FAILURES", "5"))
+OCPP_AUTH_FAILURE_WINDOW = _env_float("OCPP_AUTH_FAILURE_WINDOW", 60.0)
 OCPP_AUTHORIZATION_KEY_ITERATIONS = int(
     os.environ.get("OCPP_AUTHORIZATION_KEY_ITERATIONS", "20000")
 )
