@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import ipaddress
 import json
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -81,6 +83,7 @@ class Gateway:
         self.throttle = HandshakeThrottle(
             failures=config.auth_failures, window=config.auth_failure_window
         )
+        self._internal = [ipaddress.ip_network(n) for n in config.internal_networks]
         self._forwarders: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
         self._presence: Presence | None = None
@@ -140,6 +143,11 @@ class Gateway:
             self.bus.reply_to,
             "; handshakes checked by the workers" if self.config.authorize else "",
         )
+        if not self.config.authorize:
+            log.warning(
+                "SECURITY: handshakes are not checked (no --authorize): any client may connect "
+                "as any charge point id, keys and the unknown charge point policy are ignored"
+            )
 
     async def stop(self) -> None:
         """Stop accepting, close sockets with 1001, let forwarders deliver the last events, then
@@ -272,6 +280,10 @@ class Gateway:
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
         path = request.path.split("?", 1)[0]
+        if path in (HEALTH_PATH, METRICS_PATH) and not self._may_see_status(connection, request):
+            return connection.respond(
+                HTTPStatus.FORBIDDEN, "internal addresses or METRICS_TOKEN only\n"
+            )
         if path == HEALTH_PATH:
             return self._health(connection)
         if path == METRICS_PATH:
@@ -394,6 +406,21 @@ class Gateway:
             status, "refused"
         )
         raise auth.Refusal(status, reason, reason=label, retry_after=retry_after)
+
+    def _may_see_status(self, connection: ServerConnection, request: Request) -> bool:
+        """/health names the host and /metrics the load: internal peers, or the bearer token."""
+        token = self.config.metrics_token
+        if token and hmac.compare_digest(
+            request.headers.get("Authorization", "").encode(), f"Bearer {token}".encode()
+        ):
+            return True
+        try:
+            peer = ipaddress.ip_address(_host(connection))
+        except ValueError:
+            return False
+        if isinstance(peer, ipaddress.IPv6Address) and peer.ipv4_mapped:
+            peer = peer.ipv4_mapped
+        return any(peer in network for network in self._internal)
 
     def _metrics(self, connection: ServerConnection) -> Response:
         response = connection.respond(HTTPStatus.OK, self.metrics.exposition().decode())
