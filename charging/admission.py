@@ -31,6 +31,8 @@ AUTHORIZATION_KEY = "AuthorizationKey"
 # Whitepaper: 16 to 40 characters (at most 20 bytes written as 40 hexadecimal digits).
 MIN_KEY_LENGTH = 16
 MAX_KEY_LENGTH = 40
+# Printable ASCII without spaces: what HTTP Basic carries unambiguously (and the API's schema).
+KEY_PATTERN = r"^[!-~]+$"
 # What a charge point that is not approved may not do through us (OCPP 1.6 §4.2: while Pending
 # it should send nothing but BootNotification; these would grant energy).
 REFUSED_UNTIL_APPROVED = frozenset({"Authorize", "StartTransaction"})
@@ -117,8 +119,10 @@ def authorization_key_validate(key: str) -> str:
         raise InvalidAuthorizationKey(
             f"An authorization key has {MIN_KEY_LENGTH} to {MAX_KEY_LENGTH} characters"
         )
-    if any(not char.isprintable() or char.isspace() for char in key):
-        raise InvalidAuthorizationKey("An authorization key has no spaces or control characters")
+    if not re.fullmatch(KEY_PATTERN, key):
+        raise InvalidAuthorizationKey(
+            "An authorization key is printable ASCII without spaces or control characters"
+        )
     return key
 
 

@@ -53,7 +53,14 @@ def validate_payload(message_type: MessageType, action: str, payload: dict[str, 
         raise ActionNotImplemented(details={"cause": f"no schema for {action!r}"}) from None
     if parse_float is decimal.Decimal:
         payload = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
-    error = next(iter(sorted(validator.iter_errors(payload), key=_error_rank)), None)
+    try:
+        with decimal.localcontext() as context:
+            # `multipleOf: 0.1` divides: 4e34 / 0.1 needs 36 digits, Decimal's default is 28
+            # (DivisionImpossible, an InternalError); every float JSON can carry fits in 800.
+            context.prec = 800
+            error = next(iter(sorted(validator.iter_errors(payload), key=_error_rank)), None)
+    except decimal.InvalidOperation:
+        raise PropertyConstraintViolation(details={"cause": "a number out of range"}) from None
     if error is None:
         too_big = _integer_out_of_range(payload)
         if too_big is not None:
