@@ -38,6 +38,14 @@ class AutoSchema(openapi.AutoSchema):
     or a body is read, 415 where a body is, 409 for the methods a view lists in
     `schema_conflicts`. A view's own declaration of a code wins."""
 
+    def get_operation(self, *args: Any, **kwargs: Any) -> Any:
+        operation = super().get_operation(*args, **kwargs)
+        for parameter in (operation or {}).get("parameters", []):
+            schema = parameter.get("schema", {})
+            if schema.get("type") == "string" and not {"pattern", "enum", "format"} & set(schema):
+                schema["pattern"] = NO_NUL  # refused in paths and queries (views.NoNul)
+        return operation
+
     def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         # DRF refuses NUL in every CharField (ProhibitNullCharactersValidator): say so.

@@ -66,7 +66,19 @@ class Pagination(PageNumberPagination):
         return parameters
 
 
-class APIMixin:
+class NoNul:
+    """400 for a NUL character in the path or the query: PostgreSQL cannot even look it up."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        texts = [request.path]
+        for key, values in request.query_params.lists():
+            texts += [key, *values]
+        if any("\x00" in text for text in texts):
+            raise ParseError("No NUL characters in the path or the query.")
+
+
+class APIMixin(NoNul):
     # Explicit, so a project whose DRF default is AllowAny does not expose chargers' commands.
     permission_classes = [ModelPermissions]
     pagination_class = Pagination
@@ -346,7 +358,7 @@ def _wait_param(request: Request) -> float:
     return seconds
 
 
-class ChargePointWriteView(APIView):
+class ChargePointWriteView(NoNul, APIView):
     """What changes a charge point or goes to it (commands, keys, approval): JSON bodies, and
     `change_chargepoint`, as the admin's actions need."""
 
@@ -398,7 +410,7 @@ class CallView(ChargePointWriteView):
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, ParseError):  # the documented 400 body, not DRF's `detail`
-            error = _error("FormationViolation", f"The body is not JSON: {exc.detail}")
+            error = _error("FormationViolation", f"Malformed request: {exc.detail}")
             return Response({"error": error}, status=status.HTTP_400_BAD_REQUEST)
         return super().handle_exception(exc)
 

@@ -377,3 +377,12 @@ def test_charging_profiles_of_a_charge_point_list_and_filter(api):
     assert (
         api.get("/api/v1/charge-points/CP-1/charging-profiles/?connector_id=x").status_code == 400
     )
+
+
+def test_nul_in_the_query_or_path_is_400_not_500(api):
+    # PostgreSQL cannot store or even compare a NUL character (found by schemathesis).
+    assert api.get("/api/v1/calls/?action=%00").status_code == 400
+    assert api.get("/api/v1/charge-points/CP%00/").status_code == 400
+    response = api.post("/api/v1/charge-points/CP%00/calls/Reset/", {"type": "Soft"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "FormationViolation"
