@@ -100,7 +100,7 @@ def migrate(env: dict[str, str]) -> None:
 def api_token(env: dict[str, str]) -> str:
     """A user and its DRF token in the database `env` points at, as an operator would make them."""
     manage = [sys.executable, "manage.py"]
-    create = "from django.contrib.auth.models import User; User.objects.create_user('bench')"
+    create = "from django.contrib.auth.models import User; User.objects.create_superuser('bench', '', None)"
     subprocess.run(
         [*manage, "shell", "-c", create], env=env, cwd=ROOT, check=True, capture_output=True
     )

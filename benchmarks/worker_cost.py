@@ -109,6 +109,10 @@ def main() -> None:
     os.environ["DATABASE_URL"] = recreate_database(DB)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "levity_backend.settings")
     os.environ.setdefault("DEBUG", "false")
+    # Production mode's secure defaults, opted out of as a benchmark may (docs/security.md).
+    os.environ.setdefault("SECRET_KEY", "levity-benchmark-only-" + "x" * 40)
+    os.environ.setdefault("OCPP_UNKNOWN_CHARGE_POINTS", "accept")
+    os.environ.setdefault("OCPP_ALLOW_CHARGERS_WITHOUT_KEY", "true")
     import django
 
     django.setup()

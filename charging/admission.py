@@ -5,14 +5,18 @@ unknown charge points, and operator approval (BootNotification Pending until app
 from __future__ import annotations
 
 import logging
+import math
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from http import HTTPStatus
 
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password, make_password
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import F, Min, QuerySet, Sum
+from django.utils import timezone
 
 from . import conf
 from .models import ChargePoint, ConnectionEvent, RegistrationStatus
@@ -27,6 +31,8 @@ AUTHORIZATION_KEY = "AuthorizationKey"
 # Whitepaper: 16 to 40 characters (at most 20 bytes written as 40 hexadecimal digits).
 MIN_KEY_LENGTH = 16
 MAX_KEY_LENGTH = 40
+# Printable ASCII without spaces: what HTTP Basic carries unambiguously (and the API's schema).
+KEY_PATTERN = r"^[!-~]+$"
 # What a charge point that is not approved may not do through us (OCPP 1.6 §4.2: while Pending
 # it should send nothing but BootNotification; these would grant energy).
 REFUSED_UNTIL_APPROVED = frozenset({"Authorize", "StartTransaction"})
@@ -52,11 +58,15 @@ class InvalidAuthorizationKey(ValueError):
 
 @dataclass(frozen=True)
 class Admission:
-    """The answer to a handshake: accept, or refuse with HTTP `status` and a short `reason`."""
+    """The answer to a handshake: accept, or refuse with HTTP `status` and a short `reason`
+    (429: retry after `retry_after` seconds). `authenticated`: accepted with the charge point's
+    key, which lets it take over from an open connection of the same id (docs/gateway.md)."""
 
     accept: bool
     status: int = HTTPStatus.SWITCHING_PROTOCOLS
     reason: str = ""
+    retry_after: int = 0
+    authenticated: bool = False
 
 
 def unknown_charge_point_policy() -> str:
@@ -109,8 +119,10 @@ def authorization_key_validate(key: str) -> str:
         raise InvalidAuthorizationKey(
             f"An authorization key has {MIN_KEY_LENGTH} to {MAX_KEY_LENGTH} characters"
         )
-    if any(not char.isprintable() or char.isspace() for char in key):
-        raise InvalidAuthorizationKey("An authorization key has no spaces or control characters")
+    if not re.fullmatch(KEY_PATTERN, key):
+        raise InvalidAuthorizationKey(
+            "An authorization key is printable ASCII without spaces or control characters"
+        )
     return key
 
 
@@ -242,11 +254,17 @@ def handshake_admit(
     if password is None or username != charge_point_id:
         # No event row: a charger first tries without credentials, as browsers do.
         return Admission(False, HTTPStatus.UNAUTHORIZED, "Credentials required")
+    if wait := _failures_retry_after(charge_point=charge_point, host=_host(remote)):
+        # Before the key's hash: a guesser costs one query per attempt, not a PBKDF2.
+        logger.info("%s: handshake from %s throttled for %d s", charge_point.id, remote, wait)
+        return Admission(
+            False, HTTPStatus.TOO_MANY_REQUESTS, "Too many failed attempts", retry_after=wait
+        )
     if authorization_key_check(charge_point=charge_point, password=password):
         if charge_point.authorization_key_pending:
             # The charger kept its key: the rotation of unknown outcome did not reach it.
             ChargePoint.objects.filter(pk=charge_point.pk).update(authorization_key_pending="")
-        return Admission(True)
+        return Admission(True, authenticated=True)
     # The key may be changing under us: a rotation of unknown outcome, a pending change to this
     # key, or (read after it, so that one of the two sees the change whenever its answer
     # commits) the stored key again.
@@ -256,7 +274,7 @@ def handshake_admit(
         or _is_stored_key_now(charge_point=charge_point, password=password)
     ):
         return _refused(charge_point, "wrong authorization key", remote, gateway_id)
-    return Admission(True)
+    return Admission(True, authenticated=True)
 
 
 def _took_held_key(*, charge_point: ChargePoint, password: str) -> bool:
@@ -298,15 +316,52 @@ def _took_pending_key(*, charge_point: ChargePoint, password: str) -> bool:
     return False
 
 
-def _refused(charge_point: ChargePoint, why: str, remote: str, gateway_id: str) -> Admission:
-    """401, kept in the charge point's connection events for its operator to see."""
-    logger.info("%s: handshake refused from %s: %s", charge_point.id, remote, why)
-    ConnectionEvent.objects.create(
+def _host(remote: str) -> str:
+    """`10.0.0.7` of `10.0.0.7:51234` (and `::1` of `::1:51234`): failures count per address."""
+    return remote.rsplit(":", 1)[0] if ":" in remote else remote
+
+
+def _recent_refusals(*, charge_point: ChargePoint, host: str) -> QuerySet[ConnectionEvent]:
+    window = timedelta(seconds=float(conf.get("OCPP_AUTH_FAILURE_WINDOW")))
+    return ConnectionEvent.objects.filter(
         charge_point=charge_point,
         kind=ConnectionEvent.Kind.REFUSED,
-        gateway_id=gateway_id[:255],
-        remote=remote[:255],
-        close_code=HTTPStatus.UNAUTHORIZED,
-        reason=why,
+        remote=host[:255],
+        at__gte=timezone.now() - window,
     )
+
+
+def _failures_retry_after(*, charge_point: ChargePoint, host: str) -> int:
+    """Seconds until this address may try again (the end of the window in which it used up
+    OCPP_AUTH_FAILURES); 0: it may try now."""
+    recent = _recent_refusals(charge_point=charge_point, host=host).aggregate(
+        failures=Sum("count"), first=Min("at")
+    )
+    if (recent["failures"] or 0) < int(conf.get("OCPP_AUTH_FAILURES")):
+        return 0
+    window = float(conf.get("OCPP_AUTH_FAILURE_WINDOW"))
+    left = (recent["first"] - timezone.now()).total_seconds() + window
+    return max(1, math.ceil(left))
+
+
+def _refused(charge_point: ChargePoint, why: str, remote: str, gateway_id: str) -> Admission:
+    """401, kept in the charge point's connection events for its operator to see: one row per
+    address and window, counting the attempts (a guesser does not write a row per try)."""
+    logger.info("%s: handshake refused from %s: %s", charge_point.id, remote, why)
+    host = _host(remote)
+    counted = (
+        _recent_refusals(charge_point=charge_point, host=host)
+        .filter(reason=why)
+        .order_by("-id")
+        .values_list("pk", flat=True)[:1]
+    )
+    if not ConnectionEvent.objects.filter(pk__in=list(counted)).update(count=F("count") + 1):
+        ConnectionEvent.objects.create(
+            charge_point=charge_point,
+            kind=ConnectionEvent.Kind.REFUSED,
+            gateway_id=gateway_id[:255],
+            remote=host[:255],
+            close_code=HTTPStatus.UNAUTHORIZED,
+            reason=why,
+        )
     return Admission(False, HTTPStatus.UNAUTHORIZED, "Invalid credentials")

@@ -28,14 +28,20 @@ DEFAULTS: dict[str, Any] = {
     "OCPP_PRUNE_MESSAGES_EVERY": 10.0,
     "OCPP_DB_RETRY_SECONDS": 25.0,
     "OCPP_GATEWAY_URL": "ws://localhost:9000/ocpp/",
-    "OCPP_SIMULATOR_ENABLED": True,  # the charge point simulator page at demo/ocpp/
+    "OCPP_SIMULATOR_ENABLED": False,  # the charge point simulator page at demo/ocpp/
     # Charge points not known yet (charging.admission): "accept" (create them), "pending"
     # (create them; BootNotification Pending until approved) or "reject" (HTTP 404).
-    "OCPP_UNKNOWN_CHARGE_POINTS": "accept",
+    "OCPP_UNKNOWN_CHARGE_POINTS": "pending",
     # True: a charge point without an authorization key cannot connect (HTTP 401).
     "OCPP_REQUIRE_AUTHORIZATION_KEY": False,
+    # False: warn at start-up (charging.apps) that charge points without a key connect freely.
+    "OCPP_ALLOW_CHARGERS_WITHOUT_KEY": False,
     # BootNotification interval (seconds before the next one) while Pending or Rejected.
     "OCPP_PENDING_INTERVAL": 60,
+    # Failed handshakes allowed per charge point and source address within the window (s);
+    # more are answered 429 until it ends (charging.admission).
+    "OCPP_AUTH_FAILURES": 5,
+    "OCPP_AUTH_FAILURE_WINDOW": 60.0,
     "OCPP_AUTHORIZATION_KEY_ITERATIONS": 20000,  # PBKDF2 rounds of authorization key hashes
     # An energy register sample further than this (Wh) from the previous one is flagged.
     "OCPP_METER_JUMP_WH": 10000,
@@ -56,7 +62,8 @@ DEFAULTS: dict[str, Any] = {
     # of real firmware, "strict" refuses them; a charge point's own setting overrides it.
     "OCPP_VALIDATION": "lenient",
     "OCPP_MIDDLEWARE": None,  # None: charging.middleware.DEFAULT_MIDDLEWARE
-    "METRICS_TOKEN": "",  # empty: /metrics is open
+    "METRICS_TOKEN": "",  # set: /metrics needs `Authorization: Bearer <token>`
+    "METRICS_OPEN": False,  # without a token: /metrics open (True) or 403
     "PROMETHEUS_MULTIPROC_DIR": "",  # empty: /metrics serves this process's counters
     "REDIS_URL": "",  # empty: callers of charging.commands.wait poll the database
     # Socket timeout of every Redis command (charging.coordination): a frozen Redis costs this.

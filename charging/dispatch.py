@@ -203,6 +203,8 @@ def _handle_handshake(envelope: wire.Inbound) -> wire.Reply:
         accept=admission_.accept,
         status=int(admission_.status),
         reason=admission_.reason,
+        retry_after=admission_.retry_after,
+        authenticated=admission_.authenticated,
     )
 
 

@@ -235,10 +235,15 @@ def _authorized(request: HttpRequest, token: str) -> bool:
 @never_cache
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """Prometheus text format; with METRICS_TOKEN set, only for `Authorization: Bearer <token>`."""
+    """Prometheus text format; with METRICS_TOKEN set, only for `Authorization: Bearer <token>`;
+    without one, only when METRICS_OPEN (the development default)."""
     token = conf.get("METRICS_TOKEN")
     if token and not _authorized(request, token):
         response = HttpResponse("metrics need a bearer token\n", status=401)
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
+    if not token and not conf.get("METRICS_OPEN"):
+        return HttpResponse(
+            "metrics are off: set METRICS_TOKEN (or METRICS_OPEN=true)\n", status=403
+        )
     return HttpResponse(generate_latest(registry()), content_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -388,9 +388,13 @@ class ConnectionEvent(models.Model):
     frame_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     at = models.DateTimeField(default=timezone.now, help_text="Gateway's clock")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # A `refused` row stands for every refusal of its charge point from its address (`remote`,
+    # no port) within OCPP_AUTH_FAILURE_WINDOW of `at`: one row per window, not per attempt.
+    count = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-id"]
+        indexes = [models.Index(fields=["charge_point", "kind", "at"], name="connevent_cp_kind_at")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.charge_point_id} {self.connection_id}"

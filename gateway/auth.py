@@ -28,12 +28,16 @@ class Credentials:
 
 
 class Refusal(Exception):
-    """A handshake to refuse with HTTP `status`; `reason` labels the refusal metric."""
+    """A handshake to refuse with HTTP `status`; `reason` labels the refusal metric;
+    `retry_after` (seconds) is sent as `Retry-After` when set."""
 
-    def __init__(self, status: HTTPStatus | int, message: str, *, reason: str) -> None:
+    def __init__(
+        self, status: HTTPStatus | int, message: str, *, reason: str, retry_after: int = 0
+    ) -> None:
         self.status = HTTPStatus(status)
         self.message = message
         self.reason = reason
+        self.retry_after = retry_after
         super().__init__(message)
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import socket
@@ -21,6 +22,15 @@ def default_gateway_id() -> str:
 
 
 COMPRESSIONS = ("deflate", "off")
+# Who may read /health and /metrics without METRICS_TOKEN: loopback and private addresses.
+INTERNAL_NETWORKS = (
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "fc00::/7",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,10 +80,20 @@ class GatewayConfig:
     # Must equal the workers' OCPP_GATEWAY_PRESENCE_TTL; 0 (on both) turns presence off.
     redis_url: str = DEFAULT_REDIS_URL
     presence_ttl: float = 30.0
+    # With `authorize`: this many refused handshakes from one address within the window (s)
+    # answer its next ones 429 here, without asking the workers (gateway/throttle.py); 0: off.
+    auth_failures: int = 20
+    auth_failure_window: float = 60.0
+    # /health (it names the host) and /metrics answer peers in these networks, and anyone with
+    # `Authorization: Bearer <metrics_token>` when it is set; others get 403.
+    internal_networks: tuple[str, ...] = INTERNAL_NETWORKS
+    metrics_token: str = ""
 
     def __post_init__(self) -> None:
         if (self.tls_key or self.tls_client_ca) and not self.tls_cert:
             raise ValueError("tls_key and tls_client_ca need tls_cert")
+        for network in self.internal_networks:
+            ipaddress.ip_network(network)  # ValueError naming a bad one
         if self.compression not in COMPRESSIONS:
             raise ValueError(f"compression {self.compression!r}: use {' or '.join(COMPRESSIONS)}")
 
@@ -100,7 +120,7 @@ class GatewayConfig:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> GatewayConfig:
         """Read `LEVITY_GATEWAY_{HOST,PORT,ID,PING_INTERVAL,PING_TIMEOUT,REPLY_TIMEOUT,
         MAX_FRAME_SIZE,DRAIN_TIMEOUT,HEARTBEAT_INTERVAL,IDLE_TIMEOUT,MAX_FRAMES_PER_SECOND,
-        FRAME_BURST,PRESENCE_TTL}`, `AMQP_URL` and `REDIS_URL`; the workers' settings
+        FRAME_BURST,PRESENCE_TTL,AUTH_FAILURES,AUTH_FAILURE_WINDOW}`, `AMQP_URL` and `REDIS_URL`; the workers' settings
         `OCPP_HEARTBEAT_INTERVAL` and `OCPP_GATEWAY_PRESENCE_TTL` stand in for unset
         `LEVITY_GATEWAY_HEARTBEAT_INTERVAL` and `LEVITY_GATEWAY_PRESENCE_TTL`; unset names keep
         their defaults. Security: `AUTHORIZE` (true/false), `TLS_CERT`, `TLS_KEY`,
@@ -121,6 +141,8 @@ class GatewayConfig:
             "MAX_FRAMES_PER_SECOND": ("max_frames_per_second", float),
             "FRAME_BURST": ("frame_burst", int),
             "PRESENCE_TTL": ("presence_ttl", float),
+            "AUTH_FAILURES": ("auth_failures", int),
+            "AUTH_FAILURE_WINDOW": ("auth_failure_window", float),
         }
         # One setting for workers and gateways in a shared environment (docker compose).
         for suffix in ("HEARTBEAT_INTERVAL", "GATEWAY_PRESENCE_TTL"):
@@ -151,6 +173,11 @@ class GatewayConfig:
             if authorize not in _TRUE | _FALSE:
                 raise ValueError(f"{ENV_PREFIX}AUTHORIZE={authorize!r} is not true or false")
             options["authorize"] = authorize in _TRUE
+        if env.get(ENV_PREFIX + "INTERNAL_NETWORKS", "").strip():
+            networks = env[ENV_PREFIX + "INTERNAL_NETWORKS"].split(",")
+            options["internal_networks"] = tuple(n.strip() for n in networks if n.strip())
+        if env.get("METRICS_TOKEN", "").strip():
+            options["metrics_token"] = env["METRICS_TOKEN"].strip()
         if env.get("AMQP_URL", "").strip():
             options["amqp_url"] = env["AMQP_URL"].strip()
         if env.get("REDIS_URL", "").strip():

@@ -62,6 +62,9 @@ class ActivityConnection(ServerConnection):
     with HTTP 400 and one log line, where websockets would close the socket without a word."""
 
     last_received: float | None = None  # loop time
+    # The workers accepted the handshake with the charge point's key (docs/gateway.md,
+    # "Handshake": only such a connection takes over from an open one without a warning).
+    authenticated: bool = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

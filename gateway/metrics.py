@@ -106,6 +106,13 @@ class GatewayMetrics:
             ["reason"],
             registry=r,
         )
+        self.takeovers = Counter(
+            "levity_gateway_takeovers",
+            "Connections that replaced an open one of the same charge point here, by whether "
+            "the new one authenticated with the charge point's key",
+            ["authenticated"],
+            registry=r,
+        )
         self.publish_failures = Counter(
             "levity_gateway_publish_failures",
             "Events the bus failed to hand to the workers, by event kind",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import ipaddress
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -28,6 +30,7 @@ from .metrics import METRICS_CONTENT_TYPE, METRICS_PATH, GatewayMetrics
 from .paths import HEALTH_PATH, BadPath, charge_point_id
 from .presence import Presence
 from .replies import Replies
+from .throttle import HandshakeThrottle
 
 log = logging.getLogger("gateway.server")
 
@@ -81,6 +84,10 @@ class Gateway:
             connections=lambda: len(self.connections),
             outstanding=lambda: sum(c.has_outstanding_call for c in self.connections.values()),
         )
+        self.throttle = HandshakeThrottle(
+            failures=config.auth_failures, window=config.auth_failure_window
+        )
+        self._internal = [ipaddress.ip_network(n) for n in config.internal_networks]
         self._forwarders: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
         self._presence: Presence | None = None
@@ -120,6 +127,11 @@ class Gateway:
             self.bus.reply_to,
             "; handshakes checked by the workers" if self.config.authorize else "",
         )
+        if not self.config.authorize:
+            log.warning(
+                "SECURITY: handshakes are not checked (no --authorize): any client may connect "
+                "as any charge point id, keys and the unknown charge point policy are ignored"
+            )
 
     async def _start_bus(self) -> None:
         """One warning at the first failure, then one every BUS_RETRY_LOG_EVERY seconds."""
@@ -305,6 +317,10 @@ class Gateway:
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
         path = request.path.split("?", 1)[0]
+        if path in (HEALTH_PATH, METRICS_PATH) and not self._may_see_status(connection, request):
+            return connection.respond(
+                HTTPStatus.FORBIDDEN, "internal addresses or METRICS_TOKEN only\n"
+            )
         if path == HEALTH_PATH:
             return self._health(connection)
         if path == METRICS_PATH:
@@ -334,7 +350,9 @@ class Gateway:
                 await self._authorize(connection, request, charge_point)
         except auth.Refusal as refusal:
             self.metrics.refusals.labels(refusal.reason).inc()
-            log.info(
+            # A flood of throttled attempts must not flood the log as well.
+            log.log(
+                logging.DEBUG if refusal.reason == "throttled" else logging.INFO,
                 "cp=%s refused: %d %s from %s",
                 charge_point,
                 refusal.status,
@@ -344,6 +362,8 @@ class Gateway:
             response = connection.respond(refusal.status, refusal.message + "\n")
             if refusal.asks_for_credentials:
                 response.headers["WWW-Authenticate"] = auth.WWW_AUTHENTICATE
+            if refusal.retry_after:
+                response.headers["Retry-After"] = str(refusal.retry_after)
             return response
         return None
 
@@ -381,8 +401,21 @@ class Gateway:
         self, connection: ServerConnection, request: Request, charge_point: str
     ) -> None:
         """Ask the workers whether this charge point may connect with these credentials
-        (docs/envelope.md, `handshake`); raises Refusal. No answer in time: 503."""
-        credentials = auth.basic_credentials(request.headers, charge_point_id=charge_point)
+        (docs/envelope.md, `handshake`); raises Refusal. No answer in time: 503. An address
+        with too many refusals lately is answered 429 without asking (gateway/throttle.py)."""
+        host = _host(connection)
+        if wait := self.throttle.retry_after(host, charge_point):
+            raise auth.Refusal(
+                HTTPStatus.TOO_MANY_REQUESTS,
+                "Too many failed attempts",
+                reason="throttled",
+                retry_after=wait,
+            )
+        try:
+            credentials = auth.basic_credentials(request.headers, charge_point_id=charge_point)
+        except auth.Refusal:
+            self.throttle.failed(host)
+            raise
         event = env.inbound(
             "handshake",
             cp=charge_point,
@@ -409,6 +442,8 @@ class Gateway:
         finally:
             self.replies.forget(event["id"])
         if answer.get("accept") is True:
+            assert isinstance(connection, ActivityConnection)
+            connection.authenticated = answer.get("authenticated") is True
             return
         status = answer.get("status")
         if answer.get("accept") is not False or not isinstance(status, int) or status < 400:
@@ -418,8 +453,32 @@ class Gateway:
         if status not in HTTPStatus._value2member_map_:
             status = HTTPStatus.FORBIDDEN
         reason = str(answer.get("reason") or HTTPStatus(status).phrase)[:200]
-        label = {401: "unauthorized", 404: "unknown_charge_point"}.get(status, "refused")
-        raise auth.Refusal(status, reason, reason=label)
+        retry_after = answer.get("retry_after")
+        retry_after = retry_after if isinstance(retry_after, int) and retry_after > 0 else 0
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            self.throttle.block(host, charge_point, retry_after or 1)
+        elif status == HTTPStatus.NOT_FOUND or (credentials and status == HTTPStatus.UNAUTHORIZED):
+            # Not a 401 asking for credentials first, which every charger with a key gets.
+            self.throttle.failed(host)
+        label = {401: "unauthorized", 404: "unknown_charge_point", 429: "throttled"}.get(
+            status, "refused"
+        )
+        raise auth.Refusal(status, reason, reason=label, retry_after=retry_after)
+
+    def _may_see_status(self, connection: ServerConnection, request: Request) -> bool:
+        """/health names the host and /metrics the load: internal peers, or the bearer token."""
+        token = self.config.metrics_token
+        if token and hmac.compare_digest(
+            request.headers.get("Authorization", "").encode(), f"Bearer {token}".encode()
+        ):
+            return True
+        try:
+            peer = ipaddress.ip_address(_host(connection))
+        except ValueError:
+            return False
+        if isinstance(peer, ipaddress.IPv6Address) and peer.ipv4_mapped:
+            peer = peer.ipv4_mapped
+        return any(peer in network for network in self._internal)
 
     def _metrics(self, connection: ServerConnection) -> Response:
         response = connection.respond(HTTPStatus.OK, self.metrics.exposition().decode())
@@ -469,8 +528,7 @@ class Gateway:
             websocket.subprotocol,
         )
         if previous is not None:
-            log.info("%s replaces conn=%s", connection, previous.id[:8])
-            self._spawn(previous.replace(), f"replace {previous!r}")
+            self._takeover(connection, previous, authenticated=websocket.authenticated)
         try:
             # Before `connect` is forwarded: a command sent once the worker knows the charger
             # must already be routable here.
@@ -489,6 +547,25 @@ class Gateway:
             log.info("%s disconnected (%d %s)", connection, code, reason)
             if held:
                 await self._unbind(connection.charge_point_id)
+
+    def _takeover(
+        self, connection: Connection, previous: Connection, *, authenticated: bool
+    ) -> None:
+        """The newest connection wins (a charger that reconnects before its old socket is seen
+        dead). Authenticated with the charge point's key, that is the charger itself; without,
+        anyone who knows the id may be kicking the real charger off: say so, with both peers."""
+        self.metrics.takeovers.labels("true" if authenticated else "false").inc()
+        if authenticated:
+            log.info("%s replaces conn=%s", connection, previous.id[:8])
+        else:
+            log.warning(
+                "%s from %s replaces conn=%s from %s without credentials",
+                connection,
+                connection.remote,
+                previous.id[:8],
+                previous.remote,
+            )
+        self._spawn(previous.replace(), f"replace {previous!r}")
 
     def _spawn(self, coroutine: Any, name: str) -> None:
         task = asyncio.create_task(coroutine, name=name)
@@ -538,6 +615,11 @@ def _remote(connection: ServerConnection) -> str:
     if isinstance(address, tuple) and len(address) >= 2:
         return f"{address[0]}:{address[1]}"
     return str(address)
+
+
+def _host(connection: ServerConnection) -> str:
+    address = connection.remote_address
+    return str(address[0]) if isinstance(address, tuple) and address else str(address)
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -21,10 +22,16 @@ def _env_float(name: str, default: float) -> float:
 
 DEVELOPMENT_SECRET_KEY = "levity-insecure-development-key-change-me"
 SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+# Production mode is DEBUG off: its defaults are the secure ones (docs/security.md, "Defaults").
 DEBUG = _env_bool("DEBUG", True)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "*").split(",") if h.strip()]
-# Secrets come only from the environment: the development key above is refused by
-# `check --deploy` (security.W009), which a production deployment runs (docs/security.md).
+# Secrets come only from the environment: in production a known default one stops the start
+# (sessions and password reset links would be forgeable by anyone who read this file).
+if not DEBUG and SECRET_KEY.strip() in {"", DEVELOPMENT_SECRET_KEY, "change-me"}:
+    raise ImproperlyConfigured(
+        "DEBUG is off but SECRET_KEY is unset or a published default: set SECRET_KEY to a "
+        "long random value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 
 # --- HTTPS (`python manage.py check --deploy` is clean with DEBUG=false; docs/security.md) ---
 # Secure by default once DEBUG is off; each one can be set from the environment.
@@ -139,6 +146,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Charge points, transactions, id tags, and OCPP 1.6 calls to charge points.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies as components of their own, with what they must hold (minLength 1 for a
+    # field that may not be blank): what the API refuses is what the schema says.
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -226,14 +236,24 @@ OCPP_PRUNE_MESSAGES_EVERY = _env_float("OCPP_PRUNE_MESSAGES_EVERY", 10.0)
 OCPP_DB_RETRY_SECONDS = _env_float("OCPP_DB_RETRY_SECONDS", 25.0)
 OCPP_GATEWAY_URL = os.environ.get("OCPP_GATEWAY_URL", "ws://localhost:9000/ocpp/")
 # The browser charge point simulator at demo/ocpp/ (prefilled with OCPP_GATEWAY_URL).
-OCPP_SIMULATOR_ENABLED = _env_bool("OCPP_SIMULATOR_ENABLED", True)
+OCPP_SIMULATOR_ENABLED = _env_bool("OCPP_SIMULATOR_ENABLED", DEBUG)
 # Admission of charge points (charging.admission, docs/security.md): what happens to unknown
 # ones ("accept", "pending" until approved in the admin, "reject" with HTTP 404), and whether a
 # charge point needs an authorization key (HTTP Basic) to connect. Both are checked at the
 # handshake only when the gateway runs with --authorize (`levity up` turns it on for them).
-OCPP_UNKNOWN_CHARGE_POINTS = os.environ.get("OCPP_UNKNOWN_CHARGE_POINTS", "accept").strip().lower()
+# In production unknown ones wait for an operator's approval.
+OCPP_UNKNOWN_CHARGE_POINTS = (
+    os.environ.get("OCPP_UNKNOWN_CHARGE_POINTS", "accept" if DEBUG else "pending").strip().lower()
+)
 OCPP_REQUIRE_AUTHORIZATION_KEY = _env_bool("OCPP_REQUIRE_AUTHORIZATION_KEY", False)
+# In production, charge points that may connect without a key are a loud warning at every
+# start (charging.apps) unless this says the fleet needs it (chargers without HTTP Basic).
+OCPP_ALLOW_CHARGERS_WITHOUT_KEY = _env_bool("OCPP_ALLOW_CHARGERS_WITHOUT_KEY", DEBUG)
 OCPP_PENDING_INTERVAL = int(os.environ.get("OCPP_PENDING_INTERVAL", "60"))
+# Failed handshakes (wrong key) allowed per charge point and source address within the window;
+# more are answered 429 with Retry-After until the window ends, without checking the key.
+OCPP_AUTH_FAILURES = int(os.environ.get("OCPP_AUTH_FAILURES", "5"))
+OCPP_AUTH_FAILURE_WINDOW = _env_float("OCPP_AUTH_FAILURE_WINDOW", 60.0)
 OCPP_AUTHORIZATION_KEY_ITERATIONS = int(
     os.environ.get("OCPP_AUTHORIZATION_KEY_ITERATIONS", "20000")
 )
@@ -281,8 +301,10 @@ if OCPP_MESSAGE_RETENTION_DAYS > 0 and OCPP_PRUNE_MESSAGES_EVERY > 0:
     }
 
 # --- Monitoring (README "Monitoring") ---
-# `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>` when set; empty: open.
+# `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>` when set; empty: open with
+# DEBUG on, 403 in production unless METRICS_OPEN=true (a scraper-only network).
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_OPEN = _env_bool("METRICS_OPEN", DEBUG)
 # prometheus-client's multiprocess mode: the directory every worker and web process shares
 # (prometheus-client reads the variable itself; `/metrics` sums the directory when set).
 PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")

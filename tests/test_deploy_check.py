@@ -14,6 +14,7 @@ PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "4xq8-not-a-real-secret-but-long-and-random-enough-Zk3p9Wm2Rv7",
     "ALLOWED_HOSTS": "levity.example.com",
+    "OCPP_REQUIRE_AUTHORIZATION_KEY": "true",
 }
 
 
@@ -48,7 +49,11 @@ def test_check_deploy_refuses_the_development_key_and_plain_http():
         timeout=120,
     )
     assert result.returncode != 0
-    assert "security.W009" in result.stderr + result.stdout  # the development SECRET_KEY
+    # The development SECRET_KEY stops the start before any check (issue 14, point 7)...
+    assert "SECRET_KEY" in result.stderr
+    # ...and with a real one, plain HTTP is still reported.
+    result = check_deploy(SECURE_SSL_REDIRECT="false")
+    assert result.returncode != 0
     assert "security.W008" in result.stderr + result.stdout  # no redirect to HTTPS
 
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import APIException
 
-from charging import selectors
+from charging import admission, selectors
 from charging.models import (
     ChargePoint,
     ChargerJob,
@@ -20,6 +21,15 @@ from charging.models import (
     Transaction,
     ValidationMode,
 )
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON `true` or `false`, as the schema says: not DRF's "yes", 1 or "on" as well."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
 
 
 class ConnectorSerializer(serializers.ModelSerializer):
@@ -158,8 +168,34 @@ class TransactionDetailSerializer(TransactionSerializer):
         return MeterValueSerializer(samples, many=True).data
 
 
+class Conflict(APIException):
+    """409: a well-formed request that what is stored rules out (a duplicate, a cycle)."""
+
+    status_code = 409
+    default_detail = "Conflicts with what is stored."
+    default_code = "conflict"
+
+
+class NonBlankSlugRelatedField(serializers.SlugRelatedField):
+    """DRF reads "" as null for relations (HTML forms); the JSON API takes null, never ""."""
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        if data is not serializers.empty and data is not None and not isinstance(data, str):
+            self.fail("invalid")
+        if data == "" or (isinstance(data, str) and "\x00" in data):
+            self.fail("invalid")  # PostgreSQL cannot even look a NUL up
+        return super().run_validation(data)
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError:
+            # Well-formed, but no such id tag is stored: a conflict, not a malformed request.
+            raise Conflict(f"No id tag {data!r} to be the parent.") from None
+
+
 class IdTagSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(
+    parent = NonBlankSlugRelatedField(
         slug_field="id_tag",
         queryset=IdTag.objects.all(),
         required=False,
@@ -171,21 +207,21 @@ class IdTagSerializer(serializers.ModelSerializer):
         model = IdTag
         fields = ["id", "id_tag", "status", "expiry_date", "parent", "created_at"]
         read_only_fields = ["id", "created_at"]
+        # Uniqueness is checked case-insensitively below (409), not by DRF's validator (400).
+        extra_kwargs = {"id_tag": {"validators": []}}
 
     def validate_id_tag(self, value: str) -> str:
         # IdToken is case insensitive (OCPP 1.6 IdToken type); the database constraint is on
         # Lower(id_tag), which DRF's own unique validator does not know about.
         existing = selectors.id_tag_get(id_tag=value)
         if existing is not None and existing != self.instance:
-            raise serializers.ValidationError(
-                "An id tag with this value exists (case-insensitive)."
-            )
+            raise Conflict("An id tag with this value exists (case-insensitive).")
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         parent = attrs.get("parent")
         if parent is not None and self.instance is not None and parent.pk == self.instance.pk:
-            raise serializers.ValidationError({"parent": "An id tag cannot be its own parent."})
+            raise Conflict("An id tag cannot be its own parent.")
         return attrs
 
 
@@ -299,7 +335,7 @@ class ChargingProfileSerializer(serializers.ModelSerializer):
 
 
 class LocalListSyncRequestSerializer(serializers.Serializer):
-    full = serializers.BooleanField(
+    full = StrictBooleanField(
         default=False, help_text="Send the whole list, not just the changes since its version"
     )
 
@@ -340,14 +376,17 @@ class CallOutcomeSerializer(OutboundCallSerializer):
 
 
 class AuthorizationKeyRequestSerializer(serializers.Serializer):
-    key = serializers.CharField(
+    key = serializers.RegexField(
+        admission.KEY_PATTERN,
         required=False,
         allow_null=True,
         trim_whitespace=False,
-        help_text="16 to 40 characters; omitted or null: a random one (40 hex digits) is "
+        min_length=admission.MIN_KEY_LENGTH,
+        max_length=admission.MAX_KEY_LENGTH,
+        help_text="16 to 40 printable ASCII characters, no spaces; omitted or null: a random one (40 hex digits) is "
         "generated and returned",
     )
-    rotate = serializers.BooleanField(
+    rotate = StrictBooleanField(
         default=False,
         help_text="true: first send ChangeConfiguration AuthorizationKey and store the key only "
         "when the charger answers Accepted; false: store it as set on the charger by hand",
@@ -361,7 +400,7 @@ class AuthorizationKeyResponseSerializer(serializers.Serializer):
 
 
 class ApprovalSerializer(serializers.Serializer):
-    approved = serializers.BooleanField(default=True)
+    approved = StrictBooleanField(default=True)
 
 
 class ValidationSerializer(serializers.Serializer):

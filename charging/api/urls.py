@@ -4,6 +4,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from charging.commands import CENTRAL_SYSTEM_ACTIONS
+
 from . import views
 
 app_name = "charging-api"
@@ -16,10 +18,20 @@ router.register("calls", views.OutboundCallViewSet, basename="call")
 router.register("reservations", views.ReservationViewSet, basename="reservation")
 router.register("jobs", views.ChargerJobViewSet, basename="job")
 
+# One path per action, so that the schema gives each its own body (charging/api/schema.py).
 urlpatterns = [
     path(
-        "charge-points/<str:charge_point_id>/calls/<str:action>/",
+        f"charge-points/<str:charge_point_id>/calls/{action}/",
         views.CallView.as_view(),
+        {"action": action},
+        name=f"charge-point-call-{action}",
+    )
+    for action in sorted(CENTRAL_SYSTEM_ACTIONS)
+]
+urlpatterns += [
+    path(
+        "charge-points/<str:charge_point_id>/calls/<str:action>/",
+        views.UnknownCallView.as_view(),
         name="charge-point-call",
     ),
     path(

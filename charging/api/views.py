@@ -8,27 +8,32 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status, viewsets
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from charging import admission, commands, selectors, services
 from charging.models import (
+    ChargePoint,
     ChargerJob,
     ChargingProfile,
     ChargingProfilePurpose,
     ChargingProfileStatus,
     IdTag,
+    JobKind,
     OutboundCall,
     OutboundCallStatus,
     Reservation,
+    ReservationStatus,
+    Transaction,
 )
 
 from . import serializers
+from .permissions import ModelPermissions
+from .schema import AutoSchema, CallSchema
 
 DEFAULT_WAIT = 30.0
 # A web worker is held for the whole wait; keep it well under the server's request timeout.
@@ -43,16 +48,47 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_page_size(self, request: Request) -> int:
+        # Refused, not silently replaced by the default or the maximum: the schema's bounds.
+        values = request.query_params.getlist(self.page_size_query_param)
+        if not values:
+            return self.page_size
+        if len(values) > 1 or not values[0].isdigit() or not 1 <= int(values[0]) <= 500:
+            raise ValidationError({self.page_size_query_param: "A whole number from 1 to 500."})
+        return int(values[0])
 
-class APIMixin:
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+        return parameters
+
+
+class NoNul:
+    """400 for a NUL character in the path or the query: PostgreSQL cannot even look it up."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        texts = [request.path]
+        for key, values in request.query_params.lists():
+            texts += [key, *values]
+        if any("\x00" in text for text in texts):
+            raise ParseError("No NUL characters in the path or the query.")
+
+
+class APIMixin(NoNul):
     # Explicit, so a project whose DRF default is AllowAny does not expose chargers' commands.
-    permission_classes = [IsAuthenticated]
+    permission_classes = [ModelPermissions]
     pagination_class = Pagination
+    parser_classes = [JSONParser]
+    schema = AutoSchema()
 
 
 def _bool_param(request: Request, name: str) -> bool | None:
     value = request.query_params.get(name)
-    if value is None or value == "":
+    if value is None:
         return None
     if value.lower() in _TRUE:
         return True
@@ -61,12 +97,17 @@ def _bool_param(request: Request, name: str) -> bool | None:
     raise ValidationError({name: "Use true or false."})
 
 
-def _str_param(request: Request, name: str) -> str | None:
-    return request.query_params.get(name) or None
+def _str_param(request: Request, name: str, choices: list[str] | None = None) -> str | None:
+    value = request.query_params.get(name)
+    if value is not None and choices is not None and value not in choices:
+        raise ValidationError({name: f"One of {', '.join(choices)}."})
+    return value or None
 
 
 class ChargePointViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
     """Charge points with their connectors, connection state and what their last boot reported."""
+
+    permission_model = ChargePoint
 
     serializer_class = serializers.ChargePointSerializer
     lookup_value_regex = "[^/]+"
@@ -84,6 +125,9 @@ class ChargePointViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
 class TransactionViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
     """Transactions, newest first; the detail adds the meter values."""
 
+    permission_model = Transaction
+    lookup_value_regex = "[^/]+"  # any id reaches the view: a JSON 404, not HTML
+
     def get_queryset(self) -> QuerySet:
         return selectors.transaction_list(
             charge_point_id=_str_param(self.request, "charge_point"),
@@ -99,9 +143,12 @@ class TransactionViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
 class IdTagViewSet(APIMixin, viewsets.ModelViewSet):
     """Id tags (RFID cards, app tokens), addressed by their idTag value."""
 
+    permission_model = IdTag
+
     serializer_class = serializers.IdTagSerializer
     lookup_field = "id_tag"
     lookup_value_regex = "[^/]+"
+    schema_conflicts = ("POST", "PATCH")  # the same idTag again; a tag its own parent
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet:
@@ -141,22 +188,34 @@ class OutboundCallViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
     """Calls sent to charge points, newest first. `{id}` is the call's integer `id`; filter by the
     OCPP-J message id with `?unique_id=`."""
 
+    permission_model = OutboundCall
+    lookup_value_regex = "[^/]+"  # any id reaches the view: a JSON 404, not HTML
+
     serializer_class = serializers.OutboundCallSerializer
     queryset = OutboundCall.objects.none()  # for the schema; get_queryset is what runs
 
     def get_queryset(self) -> QuerySet:
         return selectors.outbound_call_list(
             charge_point_id=_str_param(self.request, "charge_point"),
-            status=_str_param(self.request, "status"),
+            status=_str_param(self.request, "status", OutboundCallStatus.values),
             action=_str_param(self.request, "action"),
             unique_id=_str_param(self.request, "unique_id"),
         )
 
 
+@extend_schema(
+    parameters=[
+        OpenApiParameter("charge_point", str, description="Only this charge point's"),
+        OpenApiParameter("status", str, enum=ReservationStatus.values),
+    ]
+)
 class ReservationViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
     """Reservations, newest first; `{id}` is the OCPP reservationId. Make one with
     `POST /charge-points/<id>/calls/ReserveNow/` (without `reservationId`, a new one is given),
     end one with `.../calls/CancelReservation/`."""
+
+    permission_model = Reservation
+    lookup_value_regex = "[^/]+"  # any id reaches the view: a JSON 404, not HTML
 
     serializer_class = serializers.ReservationSerializer
     queryset = Reservation.objects.none()  # for the schema; get_queryset is what runs
@@ -164,14 +223,24 @@ class ReservationViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet:
         return selectors.reservation_list(
             charge_point_id=_str_param(self.request, "charge_point"),
-            status=_str_param(self.request, "status"),
+            status=_str_param(self.request, "status", ReservationStatus.values),
         )
 
 
+@extend_schema(
+    parameters=[
+        OpenApiParameter("charge_point", str, description="Only this charge point's"),
+        OpenApiParameter("kind", str, enum=JobKind.values),
+        OpenApiParameter("finished", bool, description="true: ended; false: still running"),
+    ]
+)
 class ChargerJobViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
     """Firmware updates, diagnostics and log uploads asked of charge points, newest first, with
     every status they went through. Start one with `POST .../calls/UpdateFirmware/` (or
     GetDiagnostics, SignedUpdateFirmware, GetLog: without `requestId`, the job's id is sent)."""
+
+    permission_model = ChargerJob
+    lookup_value_regex = "[^/]+"  # any id reaches the view: a JSON 404, not HTML
 
     serializer_class = serializers.ChargerJobSerializer
     queryset = ChargerJob.objects.none()  # for the schema; get_queryset is what runs
@@ -179,7 +248,7 @@ class ChargerJobViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet:
         return selectors.job_list(
             charge_point_id=_str_param(self.request, "charge_point"),
-            kind=_str_param(self.request, "kind"),
+            kind=_str_param(self.request, "kind", JobKind.values),
             finished=_bool_param(self.request, "finished"),
         )
 
@@ -188,7 +257,11 @@ class ChargerJobViewSet(APIMixin, viewsets.ReadOnlyModelViewSet):
     parameters=[
         OpenApiParameter("status", str, enum=ChargingProfileStatus.values),
         OpenApiParameter("purpose", str, enum=ChargingProfilePurpose.values),
-        OpenApiParameter("connector_id", int, description="0: the whole charge point's"),
+        OpenApiParameter(
+            "connector_id",
+            {"type": "integer", "minimum": 0},
+            description="0: the whole charge point's",
+        ),
     ]
 )
 class ChargingProfileListView(APIMixin, generics.ListAPIView):
@@ -197,6 +270,8 @@ class ChargingProfileListView(APIMixin, generics.ListAPIView):
     .../calls/SetChargingProfile/` (without `chargingProfileId`, the next free one is given),
     clear with `.../calls/ClearChargingProfile/`."""
 
+    permission_model = ChargingProfile
+
     serializer_class = serializers.ChargingProfileSerializer
     queryset = ChargingProfile.objects.none()  # for the schema; get_queryset is what runs
 
@@ -204,13 +279,13 @@ class ChargingProfileListView(APIMixin, generics.ListAPIView):
         charge_point_id = self.kwargs["charge_point_id"]
         if selectors.charge_point_get(charge_point_id=charge_point_id) is None:
             raise NotFound("No such charge point.")
-        connector_id = _str_param(self.request, "connector_id")
+        connector_id = self.request.query_params.get("connector_id")
         if connector_id is not None and not connector_id.isdigit():
             raise ValidationError({"connector_id": "A connector number."})
         return selectors.charging_profile_list(
             charge_point_id=charge_point_id,
-            status=_str_param(self.request, "status"),
-            purpose=_str_param(self.request, "purpose"),
+            status=_str_param(self.request, "status", ChargingProfileStatus.values),
+            purpose=_str_param(self.request, "purpose", ChargingProfilePurpose.values),
             connector_id=None if connector_id is None else int(connector_id),
         )
 
@@ -265,68 +340,80 @@ def _outcome(call: OutboundCall | None, error: dict[str, Any] | None) -> dict[st
     return data
 
 
+WAIT_SCHEMA = {"type": "number", "minimum": 0, "maximum": MAX_WAIT}
+
+
 def _wait_param(request: Request) -> float:
-    raw = request.query_params.get("wait")
-    if raw in (None, ""):
+    """`?wait=`, 0 to MAX_WAIT seconds; otherwise 400 with the documented `error` object."""
+    values = request.query_params.getlist("wait")
+    if not values or values == [""]:
         return DEFAULT_WAIT
     try:
-        seconds = float(raw)
+        seconds = float(values[0]) if len(values) == 1 else -1.0
     except ValueError:
-        raise ValidationError({"wait": "A number of seconds."}) from None
-    if not 0 <= seconds < float("inf"):
-        raise ValidationError({"wait": "A number of seconds, 0 or more."})
-    return min(seconds, MAX_WAIT)
+        seconds = -1.0
+    if not 0 <= seconds <= MAX_WAIT:
+        description = f"?wait= is a number of seconds from 0 to {MAX_WAIT:g}"
+        raise ValidationError({"error": _error("InvalidWait", description)})
+    return seconds
 
 
-class CallView(APIView):
+class ChargePointWriteView(NoNul, APIView):
+    """What changes a charge point or goes to it (commands, keys, approval): JSON bodies, and
+    `change_chargepoint`, as the admin's actions need."""
+
+    permission_classes = [ModelPermissions]
+    permission_model = ChargePoint
+    write_permission = "change"
+    parser_classes = [JSONParser]  # an OCPP payload, as the spec spells it
+    schema = AutoSchema()
+
+
+class CallView(ChargePointWriteView):
     """Send an OCPP 1.6 CALL to a charge point and (by default) wait for its answer."""
 
-    permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]  # the OCPP payload, as the spec spells it
+    schema = CallSchema()  # one operation per action, its body the action's OCPP 1.6 schema
 
-    @extend_schema(
-        operation_id="charge_points_calls_create",
-        request=OpenApiTypes.OBJECT,
-        parameters=[
-            OpenApiParameter(
-                "action",
-                str,
-                OpenApiParameter.PATH,
-                enum=sorted(commands.CENTRAL_SYSTEM_ACTIONS),
-                description="OCPP 1.6 action sent by the central system, e.g. Reset",
-            ),
-            OpenApiParameter(
-                "wait",
-                float,
-                description=f"Seconds to wait for the answer (default {DEFAULT_WAIT:g}, at most "
-                f"{MAX_WAIT:g}); 0 answers 202 at once with the queued call",
-            ),
-        ],
-        responses={
-            200: OpenApiResponse(
-                serializers.CallOutcomeSerializer, description="Answered: `response` holds it"
-            ),
-            202: OpenApiResponse(serializers.CallOutcomeSerializer, description="Queued (?wait=0)"),
-            400: OpenApiResponse(
-                serializers.CallErrorResponseSerializer,
-                description="Unknown action or a payload its OCPP 1.6 schema refuses; "
-                "`error.code` is the 1.6 error code. Nothing was recorded",
-            ),
-            404: OpenApiResponse(description="No such charge point"),
-            409: OpenApiResponse(
-                serializers.CallOutcomeSerializer, description="The charge point is not connected"
-            ),
-            502: OpenApiResponse(
-                serializers.CallOutcomeSerializer,
-                description="The charge point answered CALLERROR; `error.code` is its code",
-            ),
-            504: OpenApiResponse(
-                serializers.CallOutcomeSerializer,
-                description="No answer in time: status `timeout`, or still `queued`/`sent` "
-                "when ?wait= ran out first (poll GET /calls/{id}/)",
-            ),
-        },
-    )
+    # Read by CallSchema, which makes one operation per action.
+    schema_parameters = [
+        OpenApiParameter(
+            "wait",
+            WAIT_SCHEMA,
+            description=f"Seconds to wait for the answer (default {DEFAULT_WAIT:g}, at most "
+            f"{MAX_WAIT:g}); 0 answers 202 at once with the queued call",
+        ),
+    ]
+    schema_responses = {
+        200: OpenApiResponse(
+            serializers.CallOutcomeSerializer, description="Answered: `response` holds it"
+        ),
+        202: OpenApiResponse(serializers.CallOutcomeSerializer, description="Queued (?wait=0)"),
+        400: OpenApiResponse(
+            serializers.CallErrorResponseSerializer,
+            description="Unknown action, a payload its OCPP 1.6 schema refuses (`error.code` "
+            "is the 1.6 error code) or a bad ?wait= (`InvalidWait`). Nothing was recorded",
+        ),
+        404: OpenApiResponse(description="No such charge point"),
+        409: OpenApiResponse(
+            serializers.CallOutcomeSerializer, description="The charge point is not connected"
+        ),
+        502: OpenApiResponse(
+            serializers.CallOutcomeSerializer,
+            description="The charge point answered CALLERROR; `error.code` is its code",
+        ),
+        504: OpenApiResponse(
+            serializers.CallOutcomeSerializer,
+            description="No answer in time: status `timeout`, or still `queued`/`sent` "
+            "when ?wait= ran out first (poll GET /calls/{id}/)",
+        ),
+    }
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, ParseError):  # the documented 400 body, not DRF's `detail`
+            error = _error("FormationViolation", f"Malformed request: {exc.detail}")
+            return Response({"error": error}, status=status.HTTP_400_BAD_REQUEST)
+        return super().handle_exception(exc)
+
     def post(self, request: Request, charge_point_id: str, action: str) -> Response:
         if not isinstance(request.data, dict):
             return Response(
@@ -355,6 +442,15 @@ class CallView(APIView):
         return Response(_outcome(call, _call_error(call)), status=_HTTP_STATUS[call.status])
 
 
+class UnknownCallView(CallView):
+    """POST .../calls/<anything else>/: answered 400 NotImplemented (or NotSupported for an
+    action charge points send) like any refused call; not an operation of the schema."""
+
+    @extend_schema(exclude=True)
+    def post(self, request: Request, charge_point_id: str, action: str) -> Response:
+        return super().post(request, charge_point_id, action)
+
+
 def _call_error(call: OutboundCall) -> dict[str, Any] | None:
     if call.status == OutboundCallStatus.ANSWERED:
         return None
@@ -363,20 +459,23 @@ def _call_error(call: OutboundCall) -> dict[str, Any] | None:
     return _error(*_ERRORS[call.status])
 
 
-class LocalListView(APIView):
+class LocalListView(ChargePointWriteView):
     """Bring a charge point's local authorization list up to date with the id tags
     (SendLocalList: the changes since the version it has, or the whole list)."""
-
-    permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="charge_points_local_list_sync",
         request=serializers.LocalListSyncRequestSerializer,
-        parameters=[OpenApiParameter("wait", float, description="Seconds to wait for the answer")],
+        parameters=[
+            OpenApiParameter("wait", WAIT_SCHEMA, description="Seconds to wait for the answer")
+        ],
         responses={
             200: serializers.LocalListSyncSerializer,
-            400: OpenApiResponse(description="Longer than the charger's SendLocalListMaxLength"),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="A body field or ?wait= refused, or longer than the charger's "
+                "SendLocalListMaxLength",
+            ),
             404: OpenApiResponse(description="No such charge point"),
             409: OpenApiResponse(description="The charge point is not connected"),
             502: OpenApiResponse(description="The charge point answered CALLERROR"),
@@ -403,11 +502,8 @@ class LocalListView(APIView):
         return Response({"error": error}, status=code)
 
 
-class AuthorizationKeyView(APIView):
+class AuthorizationKeyView(ChargePointWriteView):
     """A charge point's HTTP Basic password (security profile 1): only its hash is stored."""
-
-    permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="charge_points_authorization_key_set",
@@ -418,7 +514,10 @@ class AuthorizationKeyView(APIView):
                 serializers.AuthorizationKeyResponseSerializer,
                 description="The charge point was not known: registered, approved, with this key",
             ),
-            400: OpenApiResponse(description="Unusable key (16 to 40 characters)"),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="A body field refused, e.g. an unusable key (16 to 40 characters)",
+            ),
             404: OpenApiResponse(description="rotate: no such charge point"),
             409: OpenApiResponse(
                 serializers.CallErrorResponseSerializer,
@@ -452,7 +551,8 @@ class AuthorizationKeyView(APIView):
             try:
                 admission.charge_point_provision(charge_point_id=charge_point_id, key=key)
             except ValueError as error:
-                raise ValidationError({"charge_point": str(error)}) from None
+                # No charger could connect with this id (gateway/paths.py): no such charge point.
+                raise NotFound(str(error)) from None
         body: dict[str, Any] = {"charge_point": charge_point_id, "has_authorization_key": True}
         if generated:
             body["key"] = key
@@ -485,11 +585,8 @@ class AuthorizationKeyView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ApprovalView(APIView):
+class ApprovalView(ChargePointWriteView):
     """Admit a charge point (BootNotification Accepted from its next boot), or withdraw it."""
-
-    permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="charge_points_approval",
@@ -509,11 +606,8 @@ class ApprovalView(APIView):
         return Response(serializers.ChargePointSerializer(charge_point).data)
 
 
-class ValidationView(APIView):
+class ValidationView(ChargePointWriteView):
     """Validate a charge point's payloads strictly or leniently, or as OCPP_VALIDATION says."""
-
-    permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="charge_points_validation",

@@ -28,6 +28,8 @@ from .starts import start_for
 CENTRAL_SYSTEM_ACTIONS: frozenset[str] = (ALL_ACTIONS - CHARGE_POINT_ACTIONS) | {"DataTransfer"}
 
 DEFAULT_WAIT = 30.0
+# Strings of a command's payload (the API's schema says so with this pattern).
+NO_NUL = "^[^\\u0000]*$"
 _POLL_FIRST = 0.02
 _POLL_MAX = 0.5
 
@@ -63,6 +65,13 @@ def send(
             f"{action} payload must be an object",
             code="FormationViolation",
             details={"cause": f"payload is {type(payload).__name__}, not an object"},
+        )
+    if _has_nul(payload):
+        # Schema-valid, but no database stores it (PostgreSQL's JSON refuses \u0000).
+        raise InvalidCommand(
+            f"invalid {action}: a string holds a NUL character",
+            code="PropertyConstraintViolation",
+            details={"cause": "payload: NUL character in a string"},
         )
     # What the call starts may choose ids the caller left out: they stand in as 0 until then.
     start = start_for(action)
@@ -109,6 +118,16 @@ def send(
         call_id = outbound.pk
         transaction.on_commit(lambda: _enqueue(call_id, charge_point.id, task_id))
     return outbound
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def _enqueue(call_id: int, charge_point_id: str, task_id: str) -> None:

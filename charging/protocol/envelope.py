@@ -86,10 +86,13 @@ class Reply(TypedDict):
     send: str | None  # a frame to write to the socket (CALLRESULT/CALLERROR), if any
     calls: list[OutboundCall]
     # Answers to a `handshake` event only: upgrade to a websocket (True) or refuse with HTTP
-    # `status` (401 credentials, 404 unknown charge point) and a short `reason`.
+    # `status` (401 credentials, 404 unknown charge point, 429 too many failures: retry after
+    # `retry_after` seconds) and a short `reason`; `authenticated`: accepted with its key.
     accept: NotRequired[bool]
     status: NotRequired[int]
     reason: NotRequired[str]
+    retry_after: NotRequired[int]
+    authenticated: NotRequired[bool]
 
 
 class CallRequest(TypedDict):
@@ -187,13 +190,21 @@ def reply(
 
 
 def handshake_reply(
-    envelope: Inbound, *, accept: bool, status: int = 101, reason: str = ""
+    envelope: Inbound,
+    *,
+    accept: bool,
+    status: int = 101,
+    reason: str = "",
+    retry_after: int = 0,
+    authenticated: bool = False,
 ) -> Reply:
     """The answer to a `handshake` event: accept, or refuse with HTTP `status`."""
     answer = reply(envelope)
     answer["accept"] = accept
     answer["status"] = status
     answer["reason"] = reason
+    answer["retry_after"] = retry_after
+    answer["authenticated"] = authenticated
     return answer
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -14,7 +15,10 @@ from charging.models import OutboundCall
 
 @pytest.fixture
 def user(db: Any) -> Any:
-    return get_user_model().objects.create_user("operator", password="secret")
+    """An operator with every permission of the charging app (the API checks them)."""
+    operator = get_user_model().objects.create_user("operator", password="secret")
+    operator.user_permissions.set(Permission.objects.filter(content_type__app_label="charging"))
+    return operator
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from charging.commands import CENTRAL_SYSTEM_ACTIONS
+
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = [
@@ -61,7 +63,7 @@ def test_schema_is_an_openapi_document_with_every_endpoint(api):
     for path in [
         "/api/v1/charge-points/",
         "/api/v1/charge-points/{id}/",
-        "/api/v1/charge-points/{charge_point_id}/calls/{action}/",
+        "/api/v1/charge-points/{charge_point_id}/calls/Reset/",
         "/api/v1/transactions/",
         "/api/v1/transactions/{id}/",
         "/api/v1/id-tags/",
@@ -70,10 +72,23 @@ def test_schema_is_an_openapi_document_with_every_endpoint(api):
         "/api/v1/calls/{id}/",
     ]:
         assert path in paths, path
-    responses = paths["/api/v1/charge-points/{charge_point_id}/calls/{action}/"]["post"][
-        "responses"
-    ]
-    assert set(responses) >= {"200", "202", "400", "409", "502", "504"}
+    reset = paths["/api/v1/charge-points/{charge_point_id}/calls/Reset/"]["post"]
+    assert set(reset["responses"]) >= {
+        "200",
+        "202",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "502",
+        "504",
+    }
+    # One operation per action, its body the action's OCPP 1.6 schema.
+    body = reset["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["type"] and body["properties"]["type"]["enum"] == ["Hard", "Soft"]
+    calls = [p for p in paths if p.startswith("/api/v1/charge-points/{charge_point_id}/calls/")]
+    assert len(calls) == len(CENTRAL_SYSTEM_ACTIONS)
     assert "tokenAuth" in schema["components"]["securitySchemes"]
 
 

@@ -213,11 +213,11 @@ def test_id_tag_crud(api):
     assert api.get("/api/v1/id-tags/CARD-1/").status_code == 404
 
 
-def test_id_tag_duplicate_in_other_case_is_400_not_500(api):
+def test_id_tag_duplicate_in_other_case_is_409_not_500(api):
     make_id_tag("CARD-1")
     response = api.post("/api/v1/id-tags/", {"id_tag": "card-1"}, format="json")
-    assert response.status_code == 400
-    assert "id_tag" in response.json()
+    assert response.status_code == 409
+    assert "exists" in response.json()["detail"]
 
 
 def test_id_tag_validation(api):
@@ -226,10 +226,12 @@ def test_id_tag_validation(api):
     bad_status = api.post("/api/v1/id-tags/", {"id_tag": "A", "status": "Maybe"}, format="json")
     assert bad_status.status_code == 400
     unknown_parent = api.post("/api/v1/id-tags/", {"id_tag": "A", "parent": "NOPE"}, format="json")
-    assert unknown_parent.status_code == 400
+    assert unknown_parent.status_code == 409  # well-formed; no such tag stored
     make_id_tag("SELF")
     own_parent = api.patch("/api/v1/id-tags/SELF/", {"parent": "SELF"}, format="json")
-    assert own_parent.status_code == 400
+    assert own_parent.status_code == 409
+    blank_parent = api.patch("/api/v1/id-tags/SELF/", {"parent": ""}, format="json")
+    assert blank_parent.status_code == 400
     assert IdTag.objects.count() == 1
 
 
@@ -375,3 +377,12 @@ def test_charging_profiles_of_a_charge_point_list_and_filter(api):
     assert (
         api.get("/api/v1/charge-points/CP-1/charging-profiles/?connector_id=x").status_code == 400
     )
+
+
+def test_nul_in_the_query_or_path_is_400_not_500(api):
+    # PostgreSQL cannot store or even compare a NUL character (found by schemathesis).
+    assert api.get("/api/v1/calls/?action=%00").status_code == 400
+    assert api.get("/api/v1/charge-points/CP%00/").status_code == 400
+    response = api.post("/api/v1/charge-points/CP%00/calls/Reset/", {"type": "Soft"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "FormationViolation"

@@ -40,8 +40,8 @@ def _flushed_database(e2e_db: Any) -> Any:
 
 @pytest.fixture
 def operator(_flushed_database: Any) -> Operator:
-    """A staff user with an API token, who knows the tool's valid idTag."""
-    user = get_user_model().objects.create_user("octt-operator", is_staff=True)
+    """A superuser with an API token, who knows the tool's valid idTag."""
+    user = get_user_model().objects.create_superuser("octt-operator", "", None)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     op = Operator(client)

@@ -67,13 +67,35 @@ def test_the_right_key_is_accepted_and_a_wrong_or_missing_one_refused():
     assert handshake(password="not-the-key-at-all") == (False, 401, "Invalid credentials")
     assert handshake() == (False, 401, "Credentials required")
     assert handshake(username="CP-2", password=KEY)[:2] == (False, 401)
-    # Only the wrong key is an event for the operator (a first try without credentials is not).
+    # Only the wrong key is an event for the operator (a first try without credentials is not),
+    # kept per address (no port: the attempts of one address are one row, counted).
     [refused] = ConnectionEvent.objects.filter(kind="refused")
-    assert (refused.remote, refused.reason, refused.close_code) == (
-        "10.0.0.7:51234",
+    assert (refused.remote, refused.reason, refused.close_code, refused.count) == (
+        "10.0.0.7",
         "wrong authorization key",
         401,
+        1,
     )
+
+
+def test_failed_handshakes_back_off_per_address_and_are_counted_in_one_row(settings):
+    settings.OCPP_AUTH_FAILURES = 3
+    with_key()
+    for _ in range(3):
+        assert handshake(password="not-the-key-at-all") == (False, 401, "Invalid credentials")
+    # The fourth within the window is not checked: 429, retry when the window ends.
+    reply = handle_inbound(
+        event("handshake", cp="CP-1", conn="", username="CP-1", password=KEY, remote="10.0.0.7:1")
+    )
+    assert (reply["accept"], reply["status"]) == (False, 429)
+    assert 0 < reply["retry_after"] <= 60
+    [refused] = ConnectionEvent.objects.filter(kind="refused")
+    assert refused.count == 3
+    # Another address is not slowed: the right key from there is accepted.
+    other = handle_inbound(
+        event("handshake", cp="CP-1", conn="", username="CP-1", password=KEY, remote="10.9.9.9:2")
+    )
+    assert (other["accept"], other["authenticated"]) == (True, True)
 
 
 def test_a_hex_key_matches_its_digits_in_any_case_and_the_bytes_they_stand_for():

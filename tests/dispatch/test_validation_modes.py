@@ -197,4 +197,9 @@ def test_api_sets_and_shows_the_mode(user):
 def user(db):
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.create_user("operator", password="secret")
+    from django.contrib.auth.models import Permission
+
+    operator = get_user_model().objects.create_user("operator", password="secret")
+    # The API asks what the admin asks (charging/api/permissions.py).
+    operator.user_permissions.set(Permission.objects.filter(codename="change_chargepoint"))
+    return operator

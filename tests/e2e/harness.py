@@ -111,7 +111,9 @@ class Process:
 
 
 # DEBUG off but served over plain HTTP on 127.0.0.1 (production otherwise redirects to HTTPS and
-# marks cookies Secure: levity_backend/settings.py, docs/security.md).
+# marks cookies Secure: levity_backend/settings.py, docs/security.md), with the development
+# defaults the tests drive explicitly opted into: the simulator, unknown charge points accepted,
+# chargers without keys, /metrics without a token.
 PLAIN_HTTP_PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "levity-tests-only-not-a-secret-0123456789-abcdefghijklmnop",
@@ -119,6 +121,10 @@ PLAIN_HTTP_PRODUCTION = {
     "SESSION_COOKIE_SECURE": "false",
     "CSRF_COOKIE_SECURE": "false",
     "SECURE_HSTS_SECONDS": "0",
+    "OCPP_SIMULATOR_ENABLED": "true",
+    "OCPP_UNKNOWN_CHARGE_POINTS": "accept",
+    "OCPP_ALLOW_CHARGERS_WITHOUT_KEY": "true",
+    "METRICS_OPEN": "true",
 }
 
 

@@ -253,7 +253,7 @@ def test_levity_up_embedded_command_round_trip_through_the_api(tmp_path):
                 *manage,
                 "shell",
                 "-c",
-                "from django.contrib.auth.models import User; User.objects.create_user('op', password='pw')",
+                "from django.contrib.auth.models import User; User.objects.create_superuser('op', '', 'pw')",
             ],
             env=manage_env,
             cwd=ROOT,

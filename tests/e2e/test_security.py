@@ -24,15 +24,6 @@ KEY = "4F43415F4F4354545F61646D696E5F74657374"  # the OCTT's TC_073 value
 NEW_KEY = "0123456789abcdef0123456789abcdef01234567"
 
 
-@pytest.fixture
-def real_hashers(settings):
-    """The workers run the project's settings: hash keys as they check them (tests/settings.py
-    uses MD5 for speed, which they do not accept)."""
-    from django.conf import global_settings
-
-    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-
-
 async def boot(cp):
     return await cp.call(call.BootNotification(charge_point_vendor="Acme", charge_point_model="1"))
 
