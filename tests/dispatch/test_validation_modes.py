@@ -196,7 +196,6 @@ def test_api_sets_and_shows_the_mode(user):
 @pytest.fixture
 def user(db):
     from django.contrib.auth import get_user_model
-
     from django.contrib.auth.models import Permission
 
     operator = get_user_model().objects.create_user("operator", password="secret")
