@@ -25,10 +25,6 @@ def _first_line(error: BaseException) -> str:
 
 
 def settings_problems(*, environ: dict[str, str]) -> list[str]:
-    from django.conf import settings
-
-    from levity_backend.settings import DEVELOPMENT_SECRET_KEY
-
     problems = []
     if environ.get("AMQP_URL"):
         missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not environ.get(name)]
@@ -37,11 +33,7 @@ def settings_problems(*, environ: dict[str, str]) -> list[str]:
                 f"AMQP_URL is set, so levity up runs the production processes, which also need "
                 f"{' and '.join(missing)} (unset AMQP_URL for the embedded defaults)"
             )
-    if not settings.DEBUG and settings.SECRET_KEY == DEVELOPMENT_SECRET_KEY:
-        problems.append(
-            "SECRET_KEY is not set and DEBUG is false; set it, e.g. "
-            "SECRET_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(50))')"
-        )
+    # DEBUG=false without SECRET_KEY: the settings refuse it themselves (main() says so).
     return problems
 
 
@@ -124,8 +116,13 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "levity_backend.settings")
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
-    django.setup()
+    try:
+        django.setup()
+    except ImproperlyConfigured as error:  # the settings refused the environment
+        print(f"levity: {error}", file=sys.stderr, flush=True)
+        sys.exit(2)
     found = problems(environ=dict(os.environ))
     for problem in found:
         print(f"levity: {problem}", file=sys.stderr, flush=True)

@@ -99,4 +99,4 @@ def test_the_broker_alone_asks_for_the_other_services(tmp_path):
 
 def test_production_without_a_secret_key_is_refused(tmp_path):
     code, lines = levity_up(tmp_path, DEBUG="false", SECRET_KEY="")
-    assert_one_line(code, lines, "SECRET_KEY is not set")
+    assert_one_line(code, lines, "SECRET_KEY is unset")
