@@ -62,7 +62,8 @@ def test_a_frozen_redis_costs_a_timeout_not_a_stall(faults: FaultStack, private_
     faults.start_worker()
     _, port = faults.start_gateway()
     base = _start_web(faults)
-    token = Token.objects.create(user=User.objects.create_user("redis-frozen")).key
+    # An operator who may send commands (the API asks what the admin asks).
+    token = Token.objects.create(user=User.objects.create_superuser("redis-frozen")).key
     ids = [f"REDIS-FROZEN-{n}" for n in range(CHARGERS)]
 
     async def scenario() -> tuple[list[float], list[tuple[int, float, dict]]]:
