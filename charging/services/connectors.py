@@ -24,11 +24,12 @@ def connector_status_update(
     vendor_error_code: str = "",
     timestamp: datetime | None = None,
     received_at: datetime | None = None,
-) -> Connector:
+) -> None:
     """Store a StatusNotification; connector 0 is the charge point itself (OCPP 1.6 §4.9).
 
     Called under the charge point's lock (charge_point_lock), which serialises its connectors'
-    writes: two statements, where update_or_create's savepoint would cost four.
+    writes: one UPDATE, and an INSERT the first time (update_or_create's savepoint and select
+    would cost four statements).
     """
     fields = {
         "status": status,
@@ -39,17 +40,10 @@ def connector_status_update(
         "timestamp": timestamp,
         "status_updated_at": received_at or timezone.now(),
     }
-    connector = Connector.objects.filter(
-        charge_point=charge_point, connector_id=connector_id
-    ).first()
-    if connector is None:
-        return Connector.objects.create(
-            charge_point=charge_point, connector_id=connector_id, **fields
-        )
-    for name, value in fields.items():
-        setattr(connector, name, value)
-    connector.save(update_fields=list(fields))
-    return connector
+    if not Connector.objects.filter(charge_point=charge_point, connector_id=connector_id).update(
+        **fields
+    ):
+        Connector.objects.create(charge_point=charge_point, connector_id=connector_id, **fields)
 
 
 def connector_remote_start_result(

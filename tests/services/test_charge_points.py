@@ -177,7 +177,7 @@ def test_connector_status_update_upserts_and_keeps_both_clocks():
     services.connector_status_update(
         charge_point=point, connector_id=0, status="Available", error_code="NoError"
     )
-    connector = services.connector_status_update(
+    services.connector_status_update(
         charge_point=point,
         connector_id=0,
         status="Faulted",
@@ -188,7 +188,7 @@ def test_connector_status_update_upserts_and_keeps_both_clocks():
         timestamp=CHARGER_TIME,
     )
     assert Connector.objects.filter(charge_point=point).count() == 1
-    connector.refresh_from_db()
+    connector = Connector.objects.get(charge_point=point)
     assert (connector.status, connector.error_code, connector.info) == (
         "Faulted",
         "GroundFailure",
