@@ -43,6 +43,13 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
+def _charge_point_or_404(charge_point_id: str) -> ChargePoint:
+    charge_point = selectors.charge_point_get(charge_point_id=charge_point_id)
+    if charge_point is None:
+        raise NotFound("No such charge point.")
+    return charge_point
+
+
 class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
@@ -277,8 +284,7 @@ class ChargingProfileListView(APIMixin, generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet:
         charge_point_id = self.kwargs["charge_point_id"]
-        if selectors.charge_point_get(charge_point_id=charge_point_id) is None:
-            raise NotFound("No such charge point.")
+        _charge_point_or_404(charge_point_id)
         connector_id = self.request.query_params.get("connector_id")
         if connector_id is not None and not connector_id.isdigit():
             raise ValidationError({"connector_id": "A connector number."})
@@ -421,8 +427,7 @@ class CallView(ChargePointWriteView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         seconds = _wait_param(request)
-        if selectors.charge_point_get(charge_point_id=charge_point_id) is None:
-            raise NotFound("No such charge point.")
+        _charge_point_or_404(charge_point_id)
         try:
             call = commands.send(
                 charge_point_id,
@@ -486,8 +491,7 @@ class LocalListView(ChargePointWriteView):
         body = serializers.LocalListSyncRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         seconds = _wait_param(request) or DEFAULT_WAIT
-        if selectors.charge_point_get(charge_point_id=charge_point_id) is None:
-            raise NotFound("No such charge point.")
+        _charge_point_or_404(charge_point_id)
         try:
             sync = commands.sync_local_list(
                 charge_point_id,
@@ -578,9 +582,7 @@ class AuthorizationKeyView(ChargePointWriteView):
         responses={204: None, 404: OpenApiResponse(description="No such charge point")},
     )
     def delete(self, request: Request, charge_point_id: str) -> Response:
-        charge_point = selectors.charge_point_get(charge_point_id=charge_point_id)
-        if charge_point is None:
-            raise NotFound("No such charge point.")
+        charge_point = _charge_point_or_404(charge_point_id)
         admission.authorization_key_set(charge_point=charge_point, key=None)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -596,9 +598,7 @@ class ApprovalView(ChargePointWriteView):
     def post(self, request: Request, charge_point_id: str) -> Response:
         data = serializers.ApprovalSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        charge_point = selectors.charge_point_get(charge_point_id=charge_point_id)
-        if charge_point is None:
-            raise NotFound("No such charge point.")
+        charge_point = _charge_point_or_404(charge_point_id)
         admission.charge_point_approve(
             charge_point=charge_point, approved=data.validated_data["approved"]
         )
@@ -617,9 +617,7 @@ class ValidationView(ChargePointWriteView):
     def post(self, request: Request, charge_point_id: str) -> Response:
         data = serializers.ValidationSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        charge_point = selectors.charge_point_get(charge_point_id=charge_point_id)
-        if charge_point is None:
-            raise NotFound("No such charge point.")
+        charge_point = _charge_point_or_404(charge_point_id)
         services.charge_point_validation_set(
             charge_point=charge_point, mode=data.validated_data["mode"] or ""
         )
