@@ -417,7 +417,7 @@ def _handle_call(
         logger.info(
             "%s: repeated %s %s answered again", charge_point.id, call.action, call.unique_id
         )
-        attempt.labels = metrics.call_labels(call.action, CallResult(call.unique_id, {}))
+        attempt.labels = metrics.call_labels(call.action, None)
         return wire.reply(envelope, send=stored.raw)
 
     if failed is not None:

@@ -122,8 +122,8 @@ def observe_soft_violations(*, action: str, violations: list[dict[str, str]]) ->
         logger.exception("recording soft violations of %s failed", action)
 
 
-def call_labels(action: str, answer: CallResult | CallError) -> Labels:
-    """A charger's CALL and the answer it got."""
+def call_labels(action: str, answer: CallResult | CallError | None) -> Labels:
+    """A charger's CALL and the answer it got (None: a stored CALLRESULT, sent again)."""
     return "CALL", action_label(action), answer.error_code if isinstance(answer, CallError) else OK
 
 
