@@ -15,9 +15,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
+from django.db import connection
 from django.db import transaction as db_transaction
-from django.db.models import Case, DecimalField, F, OuterRef, Subquery, When
 
 from . import conf
 from .models import MeterValue, Transaction
@@ -82,61 +83,63 @@ def register_readings(rows: Iterable[MeterValue]) -> list[MeterValue]:
     return sorted((row for row in rows if reading_wh(row) is not None), key=_order_key)
 
 
-def last_trusted_wh(readings: list[MeterValue]) -> dict[str, Subquery]:
-    """Annotations of a Transaction queryset: per phase of `readings` (`last_wh_<n>`), its last
-    trusted register reading in Wh from before them, so that one query finds all of them."""
-    annotations = {}
+def _wh(value: object) -> Decimal:
+    # PostgreSQL's numeric arrives as Decimal; SQLite's decimal column as int or float.
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(_MICRO_WH)
+
+
+_MICRO_WH = Decimal("0.000001")
+
+
+@cache
+def _last_trusted_sql(vendor: str, phases: int, bounded: bool) -> str:
+    quote = connection.ops.quote_name
+    mv = quote(MeterValue._meta.db_table)
+    # Per phase: the last trusted register reading from before the new ones, in Wh. Written by
+    # hand: building the ORM's Subquery annotations cost more than the rest of a MeterValues.req.
+    bound = " AND m.timestamp <= %s" if bounded else ""
+    columns = "".join(
+        f", (SELECT CASE WHEN m.unit = 'kWh' THEN m.numeric_value * 1000"
+        f" ELSE m.numeric_value END FROM {mv} m"
+        f" WHERE m.transaction_id = t.id AND m.measurand = %s AND m.phase = %s"
+        f" AND m.unit IN ('Wh', 'kWh') AND m.numeric_value IS NOT NULL"
+        f" AND NOT m.energy_jump{bound} ORDER BY m.timestamp DESC, m.id DESC LIMIT 1)"
+        for _ in range(phases)
+    )
+    return (
+        f"SELECT t.id{columns} FROM {quote(Transaction._meta.db_table)} t"
+        " WHERE t.id = %s AND t.charge_point_id = %s"
+    )
+
+
+def transaction_last_trusted(
+    *, charge_point_id: int, transaction_id: int, readings: list[MeterValue]
+) -> dict[str, Decimal] | None:
+    """None when `transaction_id` is none of the charge point's transactions; else, per phase of
+    `readings`, its last trusted register reading in Wh from before them. One query."""
     phases = sorted({row.phase for row in readings})
     first = readings[0].timestamp if readings else None
-    for n, phase in enumerate(phases):
-        stored = MeterValue.objects.filter(
-            transaction=OuterRef("pk"),
-            measurand=ENERGY_REGISTER,
-            phase=phase,
-            unit__in=("Wh", "kWh"),
-            numeric_value__isnull=False,
-            energy_jump=False,
-        )
+    params: list[object] = []
+    for phase in phases:
+        params += [ENERGY_REGISTER, phase]
         if first is not None:
             # A charger may send older readings late (StopTransaction transactionData).
-            stored = stored.filter(timestamp__lte=first)
-        wh = Case(
-            When(unit="kWh", then=F("numeric_value") * 1000),
-            default=F("numeric_value"),
-            output_field=DecimalField(max_digits=24, decimal_places=6),
-        )
-        latest = stored.order_by("-timestamp", "-id").annotate(wh=wh).values("wh")[:1]
-        annotations[f"last_wh_{n}"] = Subquery(latest)
-    return annotations
+            params.append(connection.ops.adapt_datetimefield_value(first))
+    params += [transaction_id, charge_point_id]
+    with connection.cursor() as cursor:
+        cursor.execute(_last_trusted_sql(connection.vendor, len(phases), first is not None), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return {phase: _wh(wh) for phase, wh in zip(phases, row[1:], strict=True) if wh is not None}
 
 
-def previous_from_annotations(
-    transaction: Transaction, readings: list[MeterValue]
-) -> dict[str, Decimal]:
-    """What `last_trusted_wh` found on `transaction`, per phase."""
-    phases = sorted({row.phase for row in readings})
-    found = {phase: getattr(transaction, f"last_wh_{n}") for n, phase in enumerate(phases)}
-    return {phase: Decimal(wh) for phase, wh in found.items() if wh is not None}
-
-
-def meter_values_flag_new(
-    *,
-    transaction: Transaction | None,
-    rows: list[MeterValue],
-    previous_wh: dict[str, Decimal] | None = None,
-) -> list[Jump]:
-    """Flag the jumps among `rows`, about to be stored for `transaction`, against its stored
-    trusted readings: `previous_wh` when the caller looked them up (`last_trusted_wh`), else one
-    query. Sets the field; the caller saves the rows."""
-    if transaction is None:
-        return []
-    readings = register_readings(rows)
-    if not readings:
-        return []
-    if previous_wh is None:
-        annotated = Transaction.objects.annotate(**last_trusted_wh(readings)).get(pk=transaction.pk)
-        previous_wh = previous_from_annotations(annotated, readings)
-    return flag_sequence(readings, threshold_wh=_threshold(), previous_wh=dict(previous_wh))
+def meter_values_flag_new(*, rows: list[MeterValue], previous_wh: dict[str, Decimal]) -> list[Jump]:
+    """Flag the jumps among `rows`, about to be stored for one transaction, against its last
+    trusted readings (`transaction_last_trusted`). Sets the field; the caller saves the rows."""
+    return flag_sequence(
+        register_readings(rows), threshold_wh=_threshold(), previous_wh=dict(previous_wh)
+    )
 
 
 @dataclass(frozen=True)

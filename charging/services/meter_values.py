@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from django.db import connection
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from .. import meter_jumps
 from ..clock import parse_charger_time
-from ..models import ChargePoint, Message, MeterValue, Transaction
+from ..models import ChargePoint, Message, MeterValue
 from .messages import _append_note, clean_text
 
 # Defaults of an omitted sampledValue field (OCPP 1.6 SampledValue type).
@@ -69,22 +70,16 @@ def meter_values_record(
         received_at=received_at,
     )
     if transaction_id is not None:
-        readings = meter_jumps.register_readings(rows)
-        # One query: the transaction and its last trusted readings.
-        transaction = (
-            Transaction.objects.filter(charge_point=charge_point, id=transaction_id)
-            .annotate(**dict(meter_jumps.last_trusted_wh(readings)))
-            .first()
+        previous_wh = meter_jumps.transaction_last_trusted(
+            charge_point_id=charge_point.pk,
+            transaction_id=transaction_id,
+            readings=meter_jumps.register_readings(rows),
         )
-        if transaction is not None:
+        if previous_wh is not None:
             for row in rows:
-                row.transaction = transaction
+                row.transaction_id = transaction_id
                 row.reported_transaction_id = None
-            meter_jumps.meter_values_flag_new(
-                transaction=transaction,
-                rows=rows,
-                previous_wh=meter_jumps.previous_from_annotations(transaction, readings),
-            )
+            meter_jumps.meter_values_flag_new(rows=rows, previous_wh=previous_wh)
     stored = _insert_new(rows)
     if stored < len(rows) and source_message is not None and source_message.pk is not None:
         source_message.note = _append_note(
@@ -95,23 +90,41 @@ def meter_values_record(
     return stored
 
 
+_INSERTED_FIELDS = [field for field in MeterValue._meta.concrete_fields if not field.primary_key]
+
+
+@cache
+def _insert_sql(vendor: str, rows: int) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in _INSERTED_FIELDS)
+    values = ", ".join([f"({', '.join(['%s'] * len(_INSERTED_FIELDS))})"] * rows)
+    insert = connection.ops.insert_statement(on_conflict=OnConflict.IGNORE)
+    conflict = connection.ops.on_conflict_suffix_sql(_INSERTED_FIELDS, OnConflict.IGNORE, [], [])
+    return (
+        f"{insert} {quote(MeterValue._meta.db_table)} ({columns}) VALUES {values} {conflict}"
+        f" RETURNING {quote(MeterValue._meta.pk.column)}"
+    )
+
+
 def _insert_new(rows: list[MeterValue]) -> int:
-    """INSERT … ON CONFLICT DO NOTHING (INSERT OR IGNORE on SQLite) returning the new ids, so
-    that telling a repeat costs no query; bulk_create(ignore_conflicts=True) counts nothing."""
+    """INSERT … ON CONFLICT DO NOTHING (INSERT OR IGNORE on SQLite) … RETURNING, prepared once
+    per row count, so that telling a repeat costs no query (bulk_create(ignore_conflicts=True)
+    counts nothing) and the ORM's per-query set-up is not paid on every MeterValues.req."""
     if not rows:
         return 0
-    fields = [field for field in MeterValue._meta.concrete_fields if not field.primary_key]
-    batch = connection.ops.bulk_batch_size(fields, rows) or len(rows)
+    batch = connection.ops.bulk_batch_size(_INSERTED_FIELDS, rows) or len(rows)
     stored = 0
-    for start in range(0, len(rows), batch):
-        returned = MeterValue.objects._insert(
-            rows[start : start + batch],
-            fields=fields,
-            returning_fields=[MeterValue._meta.pk],
-            on_conflict=OnConflict.IGNORE,
-        )
-        # A single row's INSERT fetches one row: None when it was ignored.
-        stored += sum(1 for row in returned if row is not None)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            params = [
+                field.get_db_prep_save(field.pre_save(row, True), connection)
+                for row in chunk
+                for field in _INSERTED_FIELDS
+            ]
+            cursor.execute(_insert_sql(connection.vendor, len(chunk)), params)
+            # Only the rows inserted come back: a repeat of a stored sample returns nothing.
+            stored += len(cursor.fetchall())
     return stored
 
 
