@@ -1,5 +1,5 @@
 """Round-trip latency of a Heartbeat through the whole stack: charger → gateway → RabbitMQ →
-Celery worker (prefork) → PostgreSQL → gateway → charger.
+Celery worker → PostgreSQL → gateway → charger.
 
     python -m benchmarks.heartbeat_latency [--calls 1000] [--chargers 1] [--concurrency 2]
 

@@ -1,6 +1,6 @@
 """The workers' Prometheus metrics: recorded around `dispatch.handle_inbound`, served by `/metrics`.
 
-Celery workers are prefork processes, and the web app is other processes again: with
+Celery workers are processes of their own (several per machine), and the web app is others again: with
 `PROMETHEUS_MULTIPROC_DIR` set (to the same directory for all of them) every process writes its
 samples there and `/metrics` sums them (prometheus-client's multiprocess mode). Without it, the
 counters are those of the serving process alone — right in embedded mode, where the worker thread

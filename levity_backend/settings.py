@@ -193,6 +193,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Threads, not prefork: a task spends most of its time waiting for PostgreSQL, and a thread takes
+# it without prefork's hand-over through a pipe to a child process (README "Performance"). One
+# worker process then uses about one core (Python's GIL): run one per core, or set prefork.
+# Celery reads this even when the command line says `-P prefork` (its default value).
+CELERY_WORKER_POOL = os.environ.get("CELERY_WORKER_POOL", "threads")
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_HEARTBEAT = 10
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -44,7 +44,8 @@ class AmqpCallPublisher:
     publisher confirms: RabbitMQ sends `basic.return` for an unroutable message before its
     `basic.ack`, and py-amqp dispatches it while waiting for the ack, so `publish` knows.
 
-    One connection per process (prefork children each open their own), one publish at a time.
+    One connection per process (prefork children each open their own), one publish at a time
+    (worker threads take turns).
     """
 
     def __init__(self, url: str | None = None) -> None:

@@ -8,7 +8,7 @@
     python -m benchmarks.load run --url ws://127.0.0.1:9000/ocpp/ --chargers 100 --rate 50
 
 Each scenario starts, in turn, the baseline (`benchmarks/baseline.py`: the `ocpp` package on
-`websockets`, in memory) and our full stack (gateway + Celery worker, prefork `-c 2`, on the
+`websockets`, in memory) and our full stack (gateway + Celery worker, `-c 2`, on the
 fresh database `levity_loadbench`, a RabbitMQ virtual host of its own, Redis; gunicorn too for
 `commands`), drives the same load against each, prints a table per run, the comparison ours /
 baseline, and writes JSON to artifacts/loadbench/<scenario>.json.

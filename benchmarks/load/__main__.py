@@ -67,7 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
                 "ours with the worker answering from memory, no database)",
             )
             p.add_argument(
-                "-c", "--worker-concurrency", type=int, default=2, help="Celery prefork processes"
+                "-c",
+                "--worker-concurrency",
+                type=int,
+                default=2,
+                help="Celery worker concurrency (threads)",
             )
         p.set_defaults(func=SCENARIOS[name])
         return p

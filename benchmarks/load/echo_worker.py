@@ -1,7 +1,7 @@
 """The transport alone: the project's Celery app with `levity.handle_frame` replaced by an
 answer from memory (no database), for `--systems transport`.
 
-    celery -A benchmarks.load.echo_worker worker -Q cp.* -c 2 -P prefork
+    celery -A benchmarks.load.echo_worker worker -Q cp.* -c 2
 
 Everything else is as in production: the gateway, RabbitMQ, the `cp.*` queue, acks_late,
 prefetch 1, one task per frame, the reply published to the gateway's queue. A CALL is parsed

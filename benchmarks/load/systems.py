@@ -104,7 +104,7 @@ class System:
 
 
 class FullStack(System):
-    """Gateway + Celery worker (prefork) on a fresh database, RabbitMQ virtual host of its own,
+    """Gateway + Celery worker on a fresh database, RabbitMQ virtual host of its own,
     Redis; with `web`, gunicorn and an API token too."""
 
     name = "ours"
@@ -161,7 +161,7 @@ class FullStack(System):
         drop_database(self.database)
 
     def _start_worker(self) -> None:
-        # As the other benchmarks and the e2e tests run it: prefork, `-l info`.
+        # As the other benchmarks and the e2e tests run it: the configured pool, `-l info`.
         self.procs["worker"] = start_worker(
             self.tmp, self.env, concurrency=self.concurrency, app=self.worker_app
         )

@@ -1,4 +1,4 @@
-"""Fixtures for a real gateway and real Celery workers (prefork, -c 2) on RabbitMQ and the
+"""Fixtures for a real gateway and real Celery workers (-c 2) on RabbitMQ and the
 PostgreSQL test database: `stack`, `authorizing_gateway` and `e2e_db`.
 
 Imported by tests/conftest.py, so that tests/e2e and tests/browser share one `stack` per run: a

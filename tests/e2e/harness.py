@@ -198,8 +198,6 @@ def start_worker(
             "cp.*",
             "-c",
             str(concurrency),
-            "-P",
-            "prefork",
             "-n",
             f"{name}-{os.getpid()}@%h",
             "--without-gossip",

@@ -1,4 +1,4 @@
-"""Every Core action through gateway → RabbitMQ → Celery worker (prefork -c 2) → PostgreSQL."""
+"""Every Core action through gateway → RabbitMQ → Celery worker (-c 2) → PostgreSQL."""
 
 from __future__ import annotations
 

@@ -117,10 +117,10 @@ def test_rabbitmq_restart_under_load_loses_nothing(faults: FaultStack):
         f"answered again at most {recovery:.1f} s after its return"
     )
 
-    # Both processes lived through it and kept their sockets: one connect per charger. Celery
-    # terminates the prefork children running a task when the connection is lost (their late
-    # ack can no longer be sent: worker_cancel_long_running_tasks_on_connection_loss, the
-    # broker redelivers the message) and starts new ones; the main process stays.
+    # Both processes lived through it and kept their sockets: one connect per charger. A task
+    # running when the connection is lost cannot send its late ack (prefork: Celery terminates
+    # the child, worker_cancel_long_running_tasks_on_connection_loss; threads: the task ends and
+    # its ack is lost); the broker redelivers the message, whose stored answer is replayed.
     assert gateway.proc is not None and gateway.proc.poll() is None
     assert worker.proc is not None and worker.proc.poll() is None
     assert worker.proc.pid in group_pids(worker) and len(group_pids(worker)) == len(pids)

@@ -1,4 +1,4 @@
-"""`kill -9` of the whole Celery worker (main process and prefork children), again and again,
+"""`kill -9` of the whole Celery worker (its main process and any prefork children), again and again,
 while 200 chargers run full sessions: nothing is lost, nothing is done twice."""
 
 from __future__ import annotations
