@@ -33,9 +33,6 @@ MIN_KEY_LENGTH = 16
 MAX_KEY_LENGTH = 40
 # Printable ASCII without spaces: what HTTP Basic carries unambiguously (and the API's schema).
 KEY_PATTERN = r"^[!-~]+$"
-# What a charge point that is not approved may not do through us (OCPP 1.6 §4.2: while Pending
-# it should send nothing but BootNotification; these would grant energy).
-REFUSED_UNTIL_APPROVED = frozenset({"Authorize", "StartTransaction"})
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 
 
