@@ -210,12 +210,45 @@ def charge_point_provision(*, charge_point_id: str, key: str | None = None) -> C
     return charge_point
 
 
-def charge_point_approve(*, charge_point: ChargePoint, approved: bool = True) -> ChargePoint:
+@dataclass(frozen=True)
+class Approval:
+    """What approving did besides the flag: `rebooting` when the connected charger was asked to
+    boot again; `reboot_error` why it could not be (it is accepted at its next boot then)."""
+
+    charge_point: ChargePoint
+    rebooting: bool = False
+    reboot_error: str = ""
+
+
+def charge_point_approve(
+    *, charge_point: ChargePoint, approved: bool = True, requested_by: str = ""
+) -> Approval:
     """An operator admits (or no longer admits) the charge point; its next BootNotification is
-    answered Accepted (or Pending/Rejected)."""
+    answered Accepted (or Pending/Rejected). The admin and the API both approve through here.
+
+    A connected charger admitted while not Accepted is asked to boot again at once
+    (TriggerMessage BootNotification, OCPP 1.6 §5.17), rather than after OCPP_PENDING_INTERVAL.
+    """
     charge_point.approved = approved
     charge_point.save(update_fields=["approved"])
-    return charge_point
+    if (
+        not approved
+        or not charge_point.connected
+        or charge_point.registration_status == RegistrationStatus.ACCEPTED
+    ):
+        return Approval(charge_point)
+    from . import commands
+
+    try:
+        commands.send(
+            charge_point.id,
+            "TriggerMessage",
+            {"requestedMessage": "BootNotification"},
+            requested_by=requested_by,
+        )
+    except commands.CommandError as error:
+        return Approval(charge_point, reboot_error=str(error))
+    return Approval(charge_point, rebooting=True)
 
 
 # --- the handshake --------------------------------------------------------------------------
