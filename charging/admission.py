@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from . import conf
 from .models import ChargePoint, ConnectionEvent, RegistrationStatus
+from .protocol.identity import charge_point_id_check
 
 logger = logging.getLogger(__name__)
 
@@ -193,14 +194,9 @@ def authorization_key_check(*, charge_point: ChargePoint, password: str) -> bool
 
 def charge_point_provision(*, charge_point_id: str, key: str | None = None) -> ChargePoint:
     """Register a charge point before it connects (needed under the `reject` policy): approved,
-    with the key's hash when given."""
-    if (
-        not 0 < len(charge_point_id) <= 48
-        or "/" in charge_point_id
-        or any(char.isspace() or not char.isprintable() for char in charge_point_id)
-    ):
-        # What the gateway accepts in a websocket path (gateway/paths.py).
-        raise ValueError("A charge point id has 1-48 characters, no '/', spaces or controls")
+    with the key's hash when given. Raises InvalidChargePointId for an id no charger could
+    connect with."""
+    charge_point_id_check(charge_point_id)  # InvalidChargePointId, a ValueError
     with transaction.atomic():
         charge_point, _ = ChargePoint.objects.select_for_update().get_or_create(
             id=charge_point_id, defaults={"approved": True}
