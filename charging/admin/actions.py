@@ -1,4 +1,5 @@
-"""Admin actions that send commands to chargers, and the admission actions."""
+"""Admin actions (Django's, on selected rows): sending commands to chargers, admission and
+validation (docs/glossary.md)."""
 
 from __future__ import annotations
 
