@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from . import conf
 from .models import ChargePoint, ConnectionEvent, RegistrationStatus
+from .protocol.identity import charge_point_id_check
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +34,6 @@ MIN_KEY_LENGTH = 16
 MAX_KEY_LENGTH = 40
 # Printable ASCII without spaces: what HTTP Basic carries unambiguously (and the API's schema).
 KEY_PATTERN = r"^[!-~]+$"
-# What a charge point that is not approved may not do through us (OCPP 1.6 §4.2: while Pending
-# it should send nothing but BootNotification; these would grant energy).
-REFUSED_UNTIL_APPROVED = frozenset({"Authorize", "StartTransaction"})
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 
 
@@ -196,14 +194,9 @@ def authorization_key_check(*, charge_point: ChargePoint, password: str) -> bool
 
 def charge_point_provision(*, charge_point_id: str, key: str | None = None) -> ChargePoint:
     """Register a charge point before it connects (needed under the `reject` policy): approved,
-    with the key's hash when given."""
-    if (
-        not 0 < len(charge_point_id) <= 48
-        or "/" in charge_point_id
-        or any(char.isspace() or not char.isprintable() for char in charge_point_id)
-    ):
-        # What the gateway accepts in a websocket path (gateway/paths.py).
-        raise ValueError("A charge point id has 1-48 characters, no '/', spaces or controls")
+    with the key's hash when given. Raises InvalidChargePointId for an id no charger could
+    connect with."""
+    charge_point_id_check(charge_point_id)  # InvalidChargePointId, a ValueError
     with transaction.atomic():
         charge_point, _ = ChargePoint.objects.select_for_update().get_or_create(
             id=charge_point_id, defaults={"approved": True}
@@ -213,12 +206,45 @@ def charge_point_provision(*, charge_point_id: str, key: str | None = None) -> C
     return charge_point
 
 
-def charge_point_approve(*, charge_point: ChargePoint, approved: bool = True) -> ChargePoint:
+@dataclass(frozen=True)
+class Approval:
+    """What approving did besides the flag: `rebooting` when the connected charger was asked to
+    boot again; `reboot_error` why it could not be (it is accepted at its next boot then)."""
+
+    charge_point: ChargePoint
+    rebooting: bool = False
+    reboot_error: str = ""
+
+
+def charge_point_approve(
+    *, charge_point: ChargePoint, approved: bool = True, requested_by: str = ""
+) -> Approval:
     """An operator admits (or no longer admits) the charge point; its next BootNotification is
-    answered Accepted (or Pending/Rejected)."""
+    answered Accepted (or Pending/Rejected). The admin and the API both approve through here.
+
+    A connected charger admitted while not Accepted is asked to boot again at once
+    (TriggerMessage BootNotification, OCPP 1.6 §5.17), rather than after OCPP_PENDING_INTERVAL.
+    """
     charge_point.approved = approved
     charge_point.save(update_fields=["approved"])
-    return charge_point
+    if (
+        not approved
+        or not charge_point.connected
+        or charge_point.registration_status == RegistrationStatus.ACCEPTED
+    ):
+        return Approval(charge_point)
+    from . import commands
+
+    try:
+        commands.send(
+            charge_point.id,
+            "TriggerMessage",
+            {"requestedMessage": "BootNotification"},
+            requested_by=requested_by,
+        )
+    except commands.CommandError as error:
+        return Approval(charge_point, reboot_error=str(error))
+    return Approval(charge_point, rebooting=True)
 
 
 # --- the handshake --------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from .middleware.pipeline import get_pipeline
 from .models import ChargePoint, Direction, Message, OutboundCall, OutboundCallStatus
 from .protocol import Call, CallError, CallResult, FrameError, MessageType, OCPPError, parse
 from .protocol import envelope as wire
-from .protocol.errors import ActionNotImplemented, InternalError, NotSupported, SecurityError
+from .protocol.errors import ActionNotImplemented, InternalError, NotSupported
 from .protocol.frames import Frame, is_known_action
 from .protocol.validation import Violation, validate_answer, validate_call, validate_payload
 
@@ -478,9 +478,6 @@ def _run_pipeline(context: MessageContext) -> CallResult | CallError:
         if violations:
             _note_violations(context.message, call.action, violations, context.envelope)
             context.call = call = Call(call.unique_id, call.action, payload)
-        if call.action in admission.REFUSED_UNTIL_APPROVED and not context.charge_point.approved:
-            # OCPP 1.6 §4.2: not Accepted, it should not send this; nothing is granted.
-            raise SecurityError(details={"cause": "the charge point is not accepted yet"})
     except OCPPError as error:  # refused before any middleware ran: nothing to undo
         return CallError.from_exception(call.unique_id, error)
     try:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import MD5, Coalesce, Lower
 from django.utils import timezone
+
+from .protocol.identity import (
+    MAX_CHARGE_POINT_ID_LENGTH,
+    InvalidChargePointId,
+    charge_point_id_check,
+)
 
 
 class RegistrationStatus(models.TextChoices):
@@ -20,10 +27,21 @@ class ValidationMode(models.TextChoices):
     STRICT = "strict", "Strict: every schema violation refused"
 
 
+def validate_charge_point_id(value: str) -> None:
+    try:
+        charge_point_id_check(value)
+    except InvalidChargePointId as error:
+        raise ValidationError(str(error), code="invalid") from None
+
+
 class ChargePoint(models.Model):
     """A charge point, identified by the last path segment of its websocket URL."""
 
-    id = models.CharField(primary_key=True, max_length=48)
+    id = models.CharField(
+        primary_key=True,
+        max_length=MAX_CHARGE_POINT_ID_LENGTH,
+        validators=[validate_charge_point_id],
+    )
 
     # BootNotification.req fields (OCPP 1.6 §4.2), as the charger last reported them.
     vendor = models.CharField(max_length=20, blank=True, default="")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from http import HTTPStatus
 from urllib.parse import unquote, urlsplit
 
-MAX_ID_LENGTH = 48
+from charging.protocol.identity import InvalidChargePointId, charge_point_id_check
+
 HEALTH_PATH = "/health"
 # `/ocpp/<id>`, `/ws/<id>` and `/<id>`: chargers are configured with any of them.
 PREFIXES = ("/ocpp/", "/ws/")
@@ -38,13 +39,7 @@ def charge_point_id(path: str) -> str:
         ident = unquote(raw, errors="strict")
     except UnicodeDecodeError:
         raise BadPath(HTTPStatus.BAD_REQUEST, "Charge point id is not valid UTF-8") from None
-    if not 1 <= len(ident) <= MAX_ID_LENGTH:
-        raise BadPath(
-            HTTPStatus.BAD_REQUEST, f"Charge point id must be 1-{MAX_ID_LENGTH} characters"
-        )
-    if "/" in ident or any(char.isspace() or not char.isprintable() for char in ident):
-        raise BadPath(
-            HTTPStatus.BAD_REQUEST,
-            "Charge point id must not contain '/', spaces or control characters",
-        )
-    return ident
+    try:
+        return charge_point_id_check(ident)
+    except InvalidChargePointId as error:
+        raise BadPath(HTTPStatus.BAD_REQUEST, str(error)) from None

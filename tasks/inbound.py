@@ -12,9 +12,12 @@ from tasks import replies
     acks_late=True,
     reject_on_worker_lost=True,
 )
-def handle_frame(envelope: env.Inbound) -> None:
-    """Process one event of one charge point, then answer its gateway (and tell another gateway
-    to close the connection a newer one replaced, if any).
+def handle_gateway_event(envelope: env.Inbound) -> None:
+    """Process one event of one charge point (a handshake, a connect or disconnect, a frame, an
+    outbound call's timeout, offline or due: docs/envelope.md), then answer its gateway (and
+    tell another gateway to close the connection a newer one replaced, if any).
+
+    Registered as `levity.handle_frame`, its name from when it handled frames only.
 
     Idempotent: a redelivery after a crash replays the stored answer (keyed on `envelope["id"]`).
     Never `retry()` here: it would re-publish at the tail and break the charge point's order.

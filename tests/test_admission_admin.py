@@ -36,6 +36,14 @@ def test_a_charge_point_can_be_registered_with_a_key(admin_client):
     assert admission.authorization_key_check(charge_point=point, password=KEY)
 
 
+@pytest.mark.parametrize("cp_id", ["a b", "a/b", "x" * 49])
+def test_an_id_no_charger_could_connect_with_is_refused_by_the_form(admin_client, cp_id):
+    response = admin_client.post(reverse("admin:charging_chargepoint_add"), {"id": cp_id})
+    assert response.status_code == 200  # the form again, with the rule's words
+    assert response.context["adminform"].form.errors["id"]
+    assert not ChargePoint.objects.exists()
+
+
 def test_approve_and_withdraw(admin_client, monkeypatch):
     make_charge_point("CP-1", approved=False, registration_status="Pending")
     triggered = []

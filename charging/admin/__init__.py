@@ -4,9 +4,9 @@ Django autodiscovers `charging.admin`: importing the modules below registers eve
 """
 
 from . import (
+    actions,
     base,
     charge_points,
-    commands,
     jobs,
     messages,
     reservations,
@@ -17,9 +17,9 @@ from . import (
 )
 
 __all__ = [
+    "actions",
     "base",
     "charge_points",
-    "commands",
     "jobs",
     "messages",
     "reservations",

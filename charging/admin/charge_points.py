@@ -14,6 +14,12 @@ from django.utils.safestring import SafeString
 
 from .. import admission, forms, selectors, services
 from ..models import ChargePoint, ConfigurationKey, Connector, IdTag
+from .actions import (
+    ADMISSION_ACTIONS,
+    COMMAND_ACTIONS,
+    VALIDATION_ACTIONS,
+    CommandPermissionMixin,
+)
 from .base import (
     STATUS_COLOURS,
     ReadOnlyAdmin,
@@ -23,12 +29,6 @@ from .base import (
     _moment,
     _relative,
     _table,
-)
-from .commands import (
-    ADMISSION_ACTIONS,
-    COMMAND_ACTIONS,
-    VALIDATION_ACTIONS,
-    CommandPermissionMixin,
 )
 from .smart_charging import ChargingProfileInline, composite_schedule_html, composite_schedules_html
 

@@ -8,8 +8,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from ..models import Reservation
+from .actions import CommandPermissionMixin, _send_for_each
 from .base import ReadOnlyAdmin
-from .commands import CommandPermissionMixin, _send_for_each
 
 
 @admin.register(Reservation)

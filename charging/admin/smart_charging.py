@@ -11,8 +11,8 @@ from django.utils.safestring import SafeString
 
 from ..models import ChargingProfile, Connector
 from ..reports.charts import schedule_chart_svg
+from .actions import CommandPermissionMixin, _send_for_each
 from .base import ReadOnlyAdmin, ReadOnlyInline, _change_link, _moment
-from .commands import CommandPermissionMixin, _send_for_each
 
 
 def composite_schedule_html(connector: Connector) -> SafeString | str:

@@ -12,8 +12,8 @@ from django.utils.safestring import SafeString
 from .. import selectors
 from ..models import MeterValue, Transaction
 from ..reports import charts, energy, export
+from .actions import CommandPermissionMixin, _send_command
 from .base import STATUS_COLOURS, ReadOnlyAdmin, _badge, _moment, _table
-from .commands import CommandPermissionMixin, _send_command
 
 # --- transactions ---------------------------------------------------------------------------
 

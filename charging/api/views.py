@@ -588,7 +588,8 @@ class AuthorizationKeyView(ChargePointWriteView):
 
 
 class ApprovalView(ChargePointWriteView):
-    """Admit a charge point (BootNotification Accepted from its next boot), or withdraw it."""
+    """Admit a charge point (BootNotification Accepted from its next boot, asked for at once
+    when it is connected), or withdraw it."""
 
     @extend_schema(
         operation_id="charge_points_approval",
@@ -600,7 +601,9 @@ class ApprovalView(ChargePointWriteView):
         data.is_valid(raise_exception=True)
         charge_point = _charge_point_or_404(charge_point_id)
         admission.charge_point_approve(
-            charge_point=charge_point, approved=data.validated_data["approved"]
+            charge_point=charge_point,
+            approved=data.validated_data["approved"],
+            requested_by=request.user.get_username(),
         )
         charge_point = selectors.charge_point_get(charge_point_id=charge_point_id)
         return Response(serializers.ChargePointSerializer(charge_point).data)

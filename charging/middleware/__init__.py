@@ -1,51 +1,85 @@
-"""OCPP middleware: a Django-style chain per (action, message type) that answers inbound CALLs."""
+"""OCPP pipeline: per (action, message type) a chain of middleware ending in the handler that
+answers an inbound CALL (docs/glossary.md)."""
 
+from .admission import ApprovalGateMiddleware
 from .auto_remote_start import AutoRemoteStartMiddleware
 from .base import Handler, MessageContext, Middleware
 from .core import (
+    AuthorizeHandler,
+    BootNotificationHandler,
+    DataTransferHandler,
+    DiagnosticsStatusNotificationHandler,
+    FirmwareStatusNotificationHandler,
+    HeartbeatHandler,
+    StatusNotificationHandler,
+)
+from .deprecated import (
     AuthorizeMiddleware,
     BootNotificationMiddleware,
     DataTransferMiddleware,
     DiagnosticsStatusNotificationMiddleware,
     FirmwareStatusNotificationMiddleware,
     HeartbeatMiddleware,
-    StatusNotificationMiddleware,
-)
-from .pipeline import DEFAULT_MIDDLEWARE, build_pipelines, get_pipeline
-from .security import (
     LogStatusNotificationMiddleware,
+    MeterValuesMiddleware,
     SecurityEventNotificationMiddleware,
     SignCertificateMiddleware,
     SignedFirmwareStatusNotificationMiddleware,
+    StartTransactionMiddleware,
+    StatusNotificationMiddleware,
+    StopTransactionMiddleware,
+)
+from .pipeline import DEFAULT_MIDDLEWARE, build_pipelines, get_pipeline
+from .security import (
+    LogStatusNotificationHandler,
+    SecurityEventNotificationHandler,
+    SignCertificateHandler,
+    SignedFirmwareStatusNotificationHandler,
 )
 from .transactions import (
-    MeterValuesMiddleware,
+    MeterValuesHandler,
     OrphanedTransactionMiddleware,
-    StartTransactionMiddleware,
-    StopTransactionMiddleware,
+    StartTransactionHandler,
+    StopTransactionHandler,
 )
 
 __all__ = [
     "DEFAULT_MIDDLEWARE",
-    "AuthorizeMiddleware",
+    "ApprovalGateMiddleware",
+    "AuthorizeHandler",
     "AutoRemoteStartMiddleware",
+    "BootNotificationHandler",
+    "DataTransferHandler",
+    "DiagnosticsStatusNotificationHandler",
+    "FirmwareStatusNotificationHandler",
+    "Handler",
+    "HeartbeatHandler",
+    "LogStatusNotificationHandler",
+    "MessageContext",
+    "MeterValuesHandler",
+    "Middleware",
+    "OrphanedTransactionMiddleware",
+    "SecurityEventNotificationHandler",
+    "SignCertificateHandler",
+    "SignedFirmwareStatusNotificationHandler",
+    "StartTransactionHandler",
+    "StatusNotificationHandler",
+    "StopTransactionHandler",
+    "build_pipelines",
+    "get_pipeline",
+    # Deprecated: the handlers' former names (charging.middleware.deprecated).
+    "AuthorizeMiddleware",
     "BootNotificationMiddleware",
     "DataTransferMiddleware",
     "DiagnosticsStatusNotificationMiddleware",
     "FirmwareStatusNotificationMiddleware",
-    "Handler",
     "HeartbeatMiddleware",
-    "MessageContext",
-    "Middleware",
-    "MeterValuesMiddleware",
-    "OrphanedTransactionMiddleware",
     "LogStatusNotificationMiddleware",
+    "MeterValuesMiddleware",
     "SecurityEventNotificationMiddleware",
     "SignCertificateMiddleware",
     "SignedFirmwareStatusNotificationMiddleware",
     "StartTransactionMiddleware",
     "StatusNotificationMiddleware",
     "StopTransactionMiddleware",
-    "build_pipelines",
-    "get_pipeline",
 ]

@@ -1,4 +1,5 @@
-"""The middleware contract: a context per inbound CALL, and a base class to wrap a handler."""
+"""The pipeline contract: a context per inbound CALL, the Middleware that wrap the rest of a chain
+and the Handler that ends it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ if TYPE_CHECKING:
 # module may import middleware classes for OCPP_MIDDLEWARE before Django's apps are loaded.
 
 Payload = dict[str, Any]
-Handler = Callable[["MessageContext"], Payload]
+# What a middleware wraps: the rest of its chain, called like a middleware.
+GetResponse = Callable[["MessageContext"], Payload]
 
 
 @dataclass
@@ -71,14 +73,25 @@ class MessageContext:
 
 
 class Middleware:
-    """Django-style middleware: built once around the next handler, called once per CALL.
+    """Django-style middleware: built once around the rest of its chain, called once per CALL.
 
-    Return a response payload to answer the CALL, or `self.get_response(context)` to pass it on.
-    Raise an `OCPPError` to answer a CALLERROR with its code. Keep no per-message state on self.
+    Return `self.get_response(context)` to pass the CALL on (before or after work of its own),
+    or a response payload to answer it here. Raise an `OCPPError` to answer a CALLERROR with its
+    code. Keep no per-message state on self.
     """
 
-    def __init__(self, get_response: Handler) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
     def __call__(self, context: MessageContext) -> Payload:
         return self.get_response(context)
+
+
+class Handler:
+    """The end of a chain: answers the CALL and never passes it on, so nothing may follow it in
+    OCPP_MIDDLEWARE (the pipeline refuses such a chain at start-up). Built once, with no
+    arguments; called once per CALL like a middleware. Keep no per-message state on self.
+    """
+
+    def __call__(self, context: MessageContext) -> Payload:
+        raise NotImplementedError

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 
 from charging import conf
 from charging.clock import format_ocpp_time, parse_charger_time
 from charging.protocol.errors import PropertyConstraintViolation
 
-from .base import MessageContext, Middleware, Payload
+from .base import Handler, MessageContext, Payload
 
 _MAX_INT32 = 2**31 - 1
 
@@ -23,7 +25,7 @@ def connector_id_of(payload: Payload, *, minimum: int = 0) -> int:
     return value
 
 
-class AuthorizeMiddleware(Middleware):
+class AuthorizeHandler(Handler):
     """Authorize.req → idTagInfo (OCPP 1.6 §4.1)."""
 
     def __call__(self, context: MessageContext) -> Payload:
@@ -37,7 +39,7 @@ class AuthorizeMiddleware(Middleware):
         return {"idTagInfo": info}
 
 
-class BootNotificationMiddleware(Middleware):
+class BootNotificationHandler(Handler):
     """BootNotification.req → Accepted with our clock and the heartbeat interval (§4.2); Pending
     or Rejected with OCPP_PENDING_INTERVAL while the charge point is not approved
     (charging.admission)."""
@@ -69,14 +71,14 @@ class BootNotificationMiddleware(Middleware):
         }
 
 
-class DataTransferMiddleware(Middleware):
+class DataTransferHandler(Handler):
     """DataTransfer.req → UnknownVendorId (§4.3): put a middleware before it to handle yours."""
 
     def __call__(self, context: MessageContext) -> Payload:
         return {"status": "UnknownVendorId"}
 
 
-class DiagnosticsStatusNotificationMiddleware(Middleware):
+class DiagnosticsStatusNotificationHandler(Handler):
     """DiagnosticsStatusNotification.req → stored on the charge point and its job (§4.4)."""
 
     def __call__(self, context: MessageContext) -> Payload:
@@ -91,7 +93,7 @@ class DiagnosticsStatusNotificationMiddleware(Middleware):
         return {}
 
 
-class FirmwareStatusNotificationMiddleware(Middleware):
+class FirmwareStatusNotificationHandler(Handler):
     """FirmwareStatusNotification.req → stored on the charge point and its job (§4.5)."""
 
     def __call__(self, context: MessageContext) -> Payload:
@@ -119,7 +121,7 @@ def note_job_status(context: MessageContext) -> None:
     )
 
 
-class HeartbeatMiddleware(Middleware):
+class HeartbeatHandler(Handler):
     """Heartbeat.req → our clock (§4.6)."""
 
     def __call__(self, context: MessageContext) -> Payload:
@@ -129,7 +131,7 @@ class HeartbeatMiddleware(Middleware):
         return {"currentTime": format_ocpp_time(timezone.now())}
 
 
-class StatusNotificationMiddleware(Middleware):
+class StatusNotificationHandler(Handler):
     """StatusNotification.req → stored per connector, 0 included, whatever the status (§4.9)."""
 
     def __call__(self, context: MessageContext) -> Payload:
@@ -148,3 +150,12 @@ class StatusNotificationMiddleware(Middleware):
             received_at=context.received_at,
         )
         return {}
+
+
+def __getattr__(name: str) -> Any:
+    # The handlers' former names, for dotted OCPP_MIDDLEWARE entries that say this module.
+    if not name.endswith("Middleware"):  # `__path__` and the like, asked by imports
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .deprecated import alias_in
+
+    return alias_in(__name__, name)

@@ -4,17 +4,18 @@ security for OCPP 1.6-J")."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from charging import certificates, conf
 from charging.clock import parse_charger_time
 
-from .base import MessageContext, Middleware, Payload
-from .core import FirmwareStatusNotificationMiddleware, note_job_status
+from .base import Handler, MessageContext, Payload
+from .core import FirmwareStatusNotificationHandler, note_job_status
 
 logger = logging.getLogger(__name__)
 
 
-class SecurityEventNotificationMiddleware(Middleware):
+class SecurityEventNotificationHandler(Handler):
     """SecurityEventNotification.req → stored (critical ones flagged and logged) → {}."""
 
     def __call__(self, context: MessageContext) -> Payload:
@@ -31,7 +32,7 @@ class SecurityEventNotificationMiddleware(Middleware):
         return {}
 
 
-class SignCertificateMiddleware(Middleware):
+class SignCertificateHandler(Handler):
     """SignCertificate.req → Accepted, then CertificateSigned with the chain signed by the
     deployment's CA (OCPP_CA_CERTIFICATE / OCPP_CA_KEY); Rejected without a CA or for a CSR
     that does not name the charge point."""
@@ -56,14 +57,23 @@ class SignCertificateMiddleware(Middleware):
         return {"status": "Accepted"}
 
 
-class SignedFirmwareStatusNotificationMiddleware(FirmwareStatusNotificationMiddleware):
+class SignedFirmwareStatusNotificationHandler(FirmwareStatusNotificationHandler):
     """SignedFirmwareStatusNotification.req → the charge point's firmware status and the
     SignedUpdateFirmware job of its requestId → {}: what FirmwareStatusNotification does."""
 
 
-class LogStatusNotificationMiddleware(Middleware):
+class LogStatusNotificationHandler(Handler):
     """LogStatusNotification.req → the GetLog job of its requestId → {}."""
 
     def __call__(self, context: MessageContext) -> Payload:
         note_job_status(context)
         return {}
+
+
+def __getattr__(name: str) -> Any:
+    # The handlers' former names, for dotted OCPP_MIDDLEWARE entries that say this module.
+    if not name.endswith("Middleware"):  # `__path__` and the like, asked by imports
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .deprecated import alias_in
+
+    return alias_in(__name__, name)

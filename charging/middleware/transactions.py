@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from charging.clock import parse_charger_time
 
-from .base import MessageContext, Middleware, Payload
+from .base import Handler, MessageContext, Middleware, Payload
 from .core import connector_id_of
 
 
@@ -35,7 +37,7 @@ class OrphanedTransactionMiddleware(Middleware):
         return self.get_response(context)
 
 
-class StartTransactionMiddleware(Middleware):
+class StartTransactionHandler(Handler):
     """StartTransaction.req → transactionId and idTagInfo (§4.8). The transaction is recorded
     whatever the idTag's status: the charger has already started it and stops it if not Accepted."""
 
@@ -57,7 +59,7 @@ class StartTransactionMiddleware(Middleware):
         return {"transactionId": transaction.id, "idTagInfo": id_tag_info}
 
 
-class StopTransactionMiddleware(Middleware):
+class StopTransactionHandler(Handler):
     """StopTransaction.req → always answered, with idTagInfo when an idTag was sent (§4.10)."""
 
     def __call__(self, context: MessageContext) -> Payload:
@@ -80,7 +82,7 @@ class StopTransactionMiddleware(Middleware):
         return {}
 
 
-class MeterValuesMiddleware(Middleware):
+class MeterValuesHandler(Handler):
     """MeterValues.req → one row per sampled value (§4.7)."""
 
     def __call__(self, context: MessageContext) -> Payload:
@@ -96,3 +98,12 @@ class MeterValuesMiddleware(Middleware):
             received_at=context.received_at,
         )
         return {}
+
+
+def __getattr__(name: str) -> Any:
+    # The handlers' former names, for dotted OCPP_MIDDLEWARE entries that say this module.
+    if not name.endswith("Middleware"):  # `__path__` and the like, asked by imports
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .deprecated import alias_in
+
+    return alias_in(__name__, name)

@@ -14,7 +14,8 @@ from . import jsonutil
 
 VERSION = 1
 
-# Celery task that consumes inbound envelopes, and where it is published.
+# Celery task that consumes inbound envelopes (every event kind, frames among them: the name is
+# from before; messages in flight during a rolling upgrade name it), and where it is published.
 INBOUND_TASK = "levity.handle_frame"
 INBOUND_EXCHANGE = "levity.cp"  # topic exchange
 INBOUND_QUEUE = "cp.*"  # literal name: `celery -A celery_app worker -Q cp.*`

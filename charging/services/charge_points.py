@@ -13,13 +13,12 @@ from django.utils import timezone
 
 from .. import selectors
 from ..models import ChargePoint, ConfigurationKey, ValidationMode
+from ..protocol.identity import MAX_CHARGE_POINT_ID_LENGTH
 from .messages import clean_key, clean_text
 
 logger = logging.getLogger(__name__)
 
 # --- charge points --------------------------------------------------------------------------
-
-MAX_CHARGE_POINT_ID_LENGTH = 48
 
 
 def charge_point_lock(*, charge_point_id: str) -> ChargePoint:
@@ -39,6 +38,8 @@ def charge_point_lock(*, charge_point_id: str) -> ChargePoint:
 
 
 def _check_id(charge_point_id: str) -> None:
+    # A cheap guard on every event; the rule itself (protocol.identity) is checked where ids
+    # come in: the gateway's path, the admin and the API.
     if (
         not isinstance(charge_point_id, str)
         or not 0 < len(charge_point_id) <= MAX_CHARGE_POINT_ID_LENGTH

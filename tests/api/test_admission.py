@@ -126,3 +126,11 @@ def test_approval(api):
     assert response.json()["approved"] is False
     assert ChargePoint.objects.get(id="CP-1").approved is False
     assert api.post(url("NOPE", "approval"), {}, format="json").status_code == 404
+
+
+@pytest.mark.parametrize("cp_id", ["a%20b", "a%09b", "x" * 49])
+def test_an_id_no_charger_could_connect_with_is_not_registered(api, cp_id):
+    response = api.post(url(cp_id), {"key": KEY}, format="json")
+    assert response.status_code == 404
+    assert "Charge point id must" in response.json()["detail"]
+    assert not ChargePoint.objects.exists()

@@ -31,7 +31,7 @@ class Slow(Middleware):
 
 def test_a_copy_processed_while_the_first_is_in_flight_replays_its_answer(settings):
     settings.OCPP_MIDDLEWARE = {
-        ("StartTransaction", 2): [Slow, "charging.middleware.StartTransactionMiddleware"]
+        ("StartTransaction", 2): [Slow, "charging.middleware.StartTransactionHandler"]
     }
     envelope = call("c1", "StartTransaction", start_payload())
     handle_inbound(call("c1-boot", "Heartbeat", {}))  # the charge point exists

@@ -7,10 +7,15 @@ from ocpp.v16.enums import Action as OcppAction
 
 from charging import Action, MessageType
 from charging.dispatch import handle_inbound
-from charging.middleware import DataTransferMiddleware, HeartbeatMiddleware, Middleware
+from charging.middleware import (
+    DataTransferHandler,
+    DataTransferMiddleware,
+    HeartbeatHandler,
+    Middleware,
+)
 from charging.models import Connector, Message, OutboundCall
 from charging.protocol.errors import SecurityError
-from tests.factories import call, sent
+from tests.factories import call, make_charge_point, sent
 
 pytestmark = pytest.mark.django_db
 
@@ -50,18 +55,22 @@ class AnswersNonsense(Middleware):
     "table",
     [
         {
-            (Action.DataTransfer, MessageType.call): [AcmeDataTransfer, DataTransferMiddleware],
-            (OcppAction.heartbeat, MessageType.call): [HeartbeatMiddleware],
+            (Action.DataTransfer, MessageType.call): [AcmeDataTransfer, DataTransferHandler],
+            (OcppAction.heartbeat, MessageType.call): [HeartbeatHandler],
         },
         {
             ("DataTransfer", 2): [
                 f"{__name__}.AcmeDataTransfer",
-                "charging.middleware.DataTransferMiddleware",
+                "charging.middleware.DataTransferHandler",
             ],
-            ("Heartbeat", 2): ["charging.middleware.HeartbeatMiddleware"],
+            ("Heartbeat", 2): ["charging.middleware.HeartbeatHandler"],
+        },
+        {
+            ("DataTransfer", 2): [AcmeDataTransfer, DataTransferMiddleware],
+            ("Heartbeat", 2): ["charging.middleware.core.HeartbeatMiddleware"],
         },
     ],
-    ids=["classes", "dotted-strings"],
+    ids=["classes", "dotted-strings", "former-names"],
 )
 def test_explicit_tables_work(settings, table):
     settings.OCPP_MIDDLEWARE = table
@@ -110,3 +119,21 @@ def test_an_invalid_response_of_ours_is_an_internal_error(settings):
 def test_a_bad_setting_at_runtime_is_an_internal_error_not_a_crash(settings):
     settings.OCPP_MIDDLEWARE = {("Heartbeat", 2): ["charging.nope.Missing"]}
     assert sent(handle_inbound(call("h1", "Heartbeat", {})))[2] == "InternalError"
+
+
+class AcceptsEveryTag(Middleware):
+    def __call__(self, context):
+        return {"idTagInfo": {"status": "Accepted"}}
+
+
+def test_the_approval_gate_holds_whatever_the_table(settings):
+    settings.OCPP_MIDDLEWARE = {("Authorize", 2): [AcceptsEveryTag]}
+    point = make_charge_point("CP-1", approved=False)
+    reply = handle_inbound(call("a1", "Authorize", {"idTag": "T"}))
+    assert sent(reply)[:3] == [4, "a1", "SecurityError"]
+    assert Message.objects.get(direction="in", unique_id="a1").answers.get().raw == reply["send"]
+    point.approved = True
+    point.save(update_fields=["approved"])
+    assert sent(handle_inbound(call("a2", "Authorize", {"idTag": "T"})))[2] == {
+        "idTagInfo": {"status": "Accepted"}
+    }

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from charging.middleware import (
     AutoRemoteStartMiddleware,
-    DataTransferMiddleware,
+    DataTransferHandler,
     MessageContext,
-    StatusNotificationMiddleware,
+    StatusNotificationHandler,
 )
 from charging.middleware.auto_remote_start import CALLBACK, remote_start_answered
 from charging.models import Connector, OutboundCall
@@ -62,7 +62,7 @@ def test_auto_remote_start_answers_first_then_sends_with_delay(settings):
     settings.OCPP_AUTO_REMOTE_START_DELAY = 1.5
     point = make_charge_point()
     context = _context(point, "StatusNotification", _status(1, "Preparing"))
-    middleware = AutoRemoteStartMiddleware(StatusNotificationMiddleware(None))
+    middleware = AutoRemoteStartMiddleware(StatusNotificationHandler())
     assert middleware(context) == {}
     assert Connector.objects.get(connector_id=1).status == "Preparing"
     [call] = context.calls
@@ -79,14 +79,14 @@ def test_auto_remote_start_answers_first_then_sends_with_delay(settings):
 )
 def test_auto_remote_start_only_for_a_connector_going_preparing(connector_id, status):
     context = _context(make_charge_point(), "StatusNotification", _status(connector_id, status))
-    AutoRemoteStartMiddleware(StatusNotificationMiddleware(None))(context)
+    AutoRemoteStartMiddleware(StatusNotificationHandler())(context)
     assert context.calls == []
 
 
 def test_auto_remote_start_sends_nothing_when_the_inner_handler_fails():
     context = _context(make_charge_point(), "StatusNotification", _status(-1, "Preparing"))
     with pytest.raises(PropertyConstraintViolation):
-        AutoRemoteStartMiddleware(StatusNotificationMiddleware(None))(context)
+        AutoRemoteStartMiddleware(StatusNotificationHandler())(context)
     assert context.calls == []
 
 
@@ -118,4 +118,4 @@ def test_remote_start_callback_records_the_outcome_on_the_connector(status, resp
 
 def test_data_transfer_is_unknown_vendor_by_default():
     context = _context(make_charge_point(), "DataTransfer", {"vendorId": "acme"})
-    assert DataTransferMiddleware(None)(context) == {"status": "UnknownVendorId"}
+    assert DataTransferHandler()(context) == {"status": "UnknownVendorId"}

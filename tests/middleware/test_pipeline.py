@@ -14,25 +14,42 @@ from ocpp.v16.enums import Action as OcppAction
 from charging import Action, MessageType
 from charging.middleware import (
     DEFAULT_MIDDLEWARE,
+    ApprovalGateMiddleware,
+    AuthorizeHandler,
     AuthorizeMiddleware,
     AutoRemoteStartMiddleware,
+    BootNotificationHandler,
     BootNotificationMiddleware,
+    DataTransferHandler,
     DataTransferMiddleware,
+    DiagnosticsStatusNotificationHandler,
     DiagnosticsStatusNotificationMiddleware,
+    FirmwareStatusNotificationHandler,
     FirmwareStatusNotificationMiddleware,
+    Handler,
+    HeartbeatHandler,
     HeartbeatMiddleware,
+    LogStatusNotificationHandler,
     LogStatusNotificationMiddleware,
+    MeterValuesHandler,
     MeterValuesMiddleware,
     Middleware,
     OrphanedTransactionMiddleware,
+    SecurityEventNotificationHandler,
     SecurityEventNotificationMiddleware,
+    SignCertificateHandler,
     SignCertificateMiddleware,
+    SignedFirmwareStatusNotificationHandler,
     SignedFirmwareStatusNotificationMiddleware,
+    StartTransactionHandler,
     StartTransactionMiddleware,
+    StatusNotificationHandler,
     StatusNotificationMiddleware,
+    StopTransactionHandler,
     StopTransactionMiddleware,
     build_pipelines,
     get_pipeline,
+    pipeline,
 )
 from charging.protocol.errors import NotSupported
 
@@ -69,41 +86,42 @@ class Broken(Middleware):
 
 def test_default_table_is_the_seed_apps_and_the_security_extension():
     assert {
-        (Action.Authorize, MessageType.call): [AuthorizeMiddleware],
-        (Action.BootNotification, MessageType.call): [BootNotificationMiddleware],
-        (Action.DataTransfer, MessageType.call): [DataTransferMiddleware],
+        (Action.Authorize, MessageType.call): [AuthorizeHandler],
+        (Action.BootNotification, MessageType.call): [BootNotificationHandler],
+        (Action.DataTransfer, MessageType.call): [DataTransferHandler],
         (Action.DiagnosticsStatusNotification, MessageType.call): [
-            DiagnosticsStatusNotificationMiddleware
+            DiagnosticsStatusNotificationHandler
         ],
-        (Action.FirmwareStatusNotification, MessageType.call): [
-            FirmwareStatusNotificationMiddleware
-        ],
-        (Action.Heartbeat, MessageType.call): [HeartbeatMiddleware],
-        (Action.MeterValues, MessageType.call): [MeterValuesMiddleware],
+        (Action.FirmwareStatusNotification, MessageType.call): [FirmwareStatusNotificationHandler],
+        (Action.Heartbeat, MessageType.call): [HeartbeatHandler],
+        (Action.MeterValues, MessageType.call): [MeterValuesHandler],
         (Action.StartTransaction, MessageType.call): [
             OrphanedTransactionMiddleware,
-            StartTransactionMiddleware,
+            StartTransactionHandler,
         ],
         (Action.StatusNotification, MessageType.call): [
             AutoRemoteStartMiddleware,
-            StatusNotificationMiddleware,
+            StatusNotificationHandler,
         ],
-        (Action.StopTransaction, MessageType.call): [StopTransactionMiddleware],
-        (Action.SecurityEventNotification, MessageType.call): [SecurityEventNotificationMiddleware],
-        (Action.SignCertificate, MessageType.call): [SignCertificateMiddleware],
+        (Action.StopTransaction, MessageType.call): [StopTransactionHandler],
+        (Action.SecurityEventNotification, MessageType.call): [SecurityEventNotificationHandler],
+        (Action.SignCertificate, MessageType.call): [SignCertificateHandler],
         (Action.SignedFirmwareStatusNotification, MessageType.call): [
-            SignedFirmwareStatusNotificationMiddleware
+            SignedFirmwareStatusNotificationHandler
         ],
-        (Action.LogStatusNotification, MessageType.call): [LogStatusNotificationMiddleware],
+        (Action.LogStatusNotification, MessageType.call): [LogStatusNotificationHandler],
     } == DEFAULT_MIDDLEWARE
 
 
 def test_default_pipelines_cover_every_core_call():
     pipelines = build_pipelines()
     assert set(pipelines) == {(str(action), MessageType.call) for action, _ in DEFAULT_MIDDLEWARE}
-    assert isinstance(
-        pipelines[("StartTransaction", MessageType.call)], OrphanedTransactionMiddleware
-    )
+    # The approval gate leads the chains that grant energy (charging.middleware.admission).
+    start = pipelines[("StartTransaction", MessageType.call)]
+    assert isinstance(start, ApprovalGateMiddleware)
+    assert isinstance(start.get_response, OrphanedTransactionMiddleware)
+    assert isinstance(pipelines[("Authorize", MessageType.call)], ApprovalGateMiddleware)
+    assert isinstance(pipelines[("Heartbeat", MessageType.call)], HeartbeatHandler)
 
 
 def test_chain_runs_outermost_first():
@@ -167,19 +185,139 @@ def test_bad_setting_fails_build_and_get(settings):
 
 
 def test_get_pipeline_follows_setting_changes(settings):
-    assert isinstance(get_pipeline("Heartbeat", MessageType.call), HeartbeatMiddleware)
+    assert isinstance(get_pipeline("Heartbeat", MessageType.call), HeartbeatHandler)
     settings.OCPP_MIDDLEWARE = {(OcppAction.heartbeat, MessageType.call): [First, Answer]}
     assert isinstance(get_pipeline("Heartbeat", MessageType.call), First)
     assert get_pipeline("Authorize", MessageType.call) is None
     settings.OCPP_MIDDLEWARE = None  # None: the default table
-    assert isinstance(get_pipeline("Heartbeat", MessageType.call), HeartbeatMiddleware)
+    assert isinstance(get_pipeline("Heartbeat", MessageType.call), HeartbeatHandler)
 
 
 def test_middleware_classes_import_before_django_is_set_up():
     # A settings module may list the classes themselves, as the seed app's README does.
-    code = "import charging.middleware as m; print(m.AuthorizeMiddleware.__name__)"
+    code = (
+        "import charging.middleware as m; from charging.middleware.core import HeartbeatMiddleware;"
+        "print(m.AuthorizeHandler.__name__, m.AuthorizeMiddleware.__name__)"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, env={}
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "AuthorizeMiddleware"
+    assert result.stdout.strip() == "AuthorizeHandler AuthorizeMiddleware"
+
+
+# --- handlers end chains ----------------------------------------------------------------------
+
+
+class Reply(Handler):
+    def __call__(self, context):
+        return {"order": ["reply"]}
+
+
+@pytest.mark.parametrize(
+    ("stack", "named"),
+    [
+        ([HeartbeatHandler, First], "First"),
+        ([First, Reply, Second], "Second"),
+        ([Reply, Reply], "Reply"),
+        (["charging.middleware.HeartbeatHandler", f"{__name__}.First"], f"{__name__}.First"),
+        # A handler under its former name is a handler all the same.
+        (["charging.middleware.HeartbeatMiddleware", f"{__name__}.Second"], f"{__name__}.Second"),
+    ],
+)
+def test_anything_after_a_handler_is_improperly_configured_naming_it(stack, named):
+    with pytest.raises(ImproperlyConfigured, match="follows the handler") as raised:
+        build_pipelines({("Heartbeat", MessageType.call): stack})
+    assert named in str(raised.value) and "Heartbeat" in str(raised.value)
+
+
+def test_a_bad_setting_with_something_after_a_handler_stops_start_up(settings):
+    settings.OCPP_MIDDLEWARE = {("Heartbeat", 2): [HeartbeatHandler, First]}
+    with pytest.raises(ImproperlyConfigured, match="First"):
+        apps.get_app_config("charging").ready()
+
+
+def test_a_handler_is_built_without_the_rest_of_the_chain_and_ends_it():
+    pipelines = build_pipelines({("Heartbeat", MessageType.call): [First, Second, Reply]})
+    chain = pipelines[("Heartbeat", MessageType.call)]
+    assert chain(None) == {"order": ["first", "second", "reply"]}
+    assert not hasattr(chain.get_response.get_response, "get_response")
+
+
+# --- the approval gate ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["Authorize", "StartTransaction"])
+def test_the_approval_gate_leads_the_chains_that_grant_energy_in_any_table(action):
+    chain = build_pipelines({(action, MessageType.call): [First, Answer]})[
+        (action, MessageType.call)
+    ]
+    assert isinstance(chain, ApprovalGateMiddleware)
+    assert isinstance(chain.get_response, First)
+
+
+def test_other_chains_have_no_approval_gate():
+    chain = build_pipelines({("StatusNotification", MessageType.call): [First, Answer]})[
+        ("StatusNotification", MessageType.call)
+    ]
+    assert isinstance(chain, First)
+
+
+# --- the handlers' former names ---------------------------------------------------------------
+
+FORMER_NAMES = [
+    (AuthorizeMiddleware, AuthorizeHandler),
+    (BootNotificationMiddleware, BootNotificationHandler),
+    (DataTransferMiddleware, DataTransferHandler),
+    (DiagnosticsStatusNotificationMiddleware, DiagnosticsStatusNotificationHandler),
+    (FirmwareStatusNotificationMiddleware, FirmwareStatusNotificationHandler),
+    (HeartbeatMiddleware, HeartbeatHandler),
+    (LogStatusNotificationMiddleware, LogStatusNotificationHandler),
+    (MeterValuesMiddleware, MeterValuesHandler),
+    (SecurityEventNotificationMiddleware, SecurityEventNotificationHandler),
+    (SignCertificateMiddleware, SignCertificateHandler),
+    (SignedFirmwareStatusNotificationMiddleware, SignedFirmwareStatusNotificationHandler),
+    (StartTransactionMiddleware, StartTransactionHandler),
+    (StatusNotificationMiddleware, StatusNotificationHandler),
+    (StopTransactionMiddleware, StopTransactionHandler),
+]
+
+
+@pytest.mark.parametrize(("former", "handler"), FORMER_NAMES)
+def test_former_names_are_the_handlers_and_build_as_before(former, handler):
+    assert issubclass(former, handler) and issubclass(former, Handler)
+    assert isinstance(former(None), handler)  # built as a middleware was, with get_response
+
+
+def test_a_former_name_warns_once_naming_the_handler_to_use(caplog, monkeypatch):
+    monkeypatch.setattr(pipeline, "_warned", set())
+    table = {
+        ("Heartbeat", 2): ["charging.middleware.core.HeartbeatMiddleware"],
+        ("DataTransfer", 2): [Tag, DataTransferMiddleware],
+    }
+    with pytest.warns(DeprecationWarning) as warned:
+        pipelines = build_pipelines(table)
+        build_pipelines(table)
+    assert [str(w.message) for w in warned] == [
+        "OCPP_MIDDLEWARE: HeartbeatMiddleware is a deprecated name of the handler "
+        "charging.middleware.HeartbeatHandler; use that",
+        "OCPP_MIDDLEWARE: DataTransferMiddleware is a deprecated name of the handler "
+        "charging.middleware.DataTransferHandler; use that",
+    ]
+    assert [r.getMessage() for r in caplog.records] == [str(w.message) for w in warned]
+    assert isinstance(pipelines[("Heartbeat", MessageType.call)], HeartbeatHandler)
+
+
+def test_a_subclass_of_a_former_name_is_named_in_the_warning(monkeypatch):
+    monkeypatch.setattr(pipeline, "_warned", set())
+
+    class MyHeartbeat(HeartbeatMiddleware):
+        pass
+
+    with pytest.warns(DeprecationWarning, match=r"MyHeartbeat \(a HeartbeatMiddleware\)"):
+        build_pipelines({("Heartbeat", 2): [MyHeartbeat]})
+
+
+def test_new_names_do_not_warn(recwarn):
+    build_pipelines(DEFAULT_MIDDLEWARE)
+    assert not [w for w in recwarn if issubclass(w.category, DeprecationWarning)]

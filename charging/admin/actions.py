@@ -1,4 +1,5 @@
-"""Admin actions that send commands to chargers, and the admission actions."""
+"""Admin actions (Django's, on selected rows): sending commands to chargers, admission and
+validation (docs/glossary.md)."""
 
 from __future__ import annotations
 
@@ -302,20 +303,14 @@ def approve(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[ChargePoint]
 ) -> None:
     for charge_point in queryset.order_by("id"):
-        admission.charge_point_approve(charge_point=charge_point, approved=True)
+        approval = admission.charge_point_approve(
+            charge_point=charge_point, approved=True, requested_by=request.user.get_username()
+        )
         note = ""
-        if charge_point.connected and charge_point.registration_status != "Accepted":
-            # Rather than wait for its next boot after OCPP_PENDING_INTERVAL (OCPP 1.6 §5.17).
-            try:
-                commands.send(
-                    charge_point.id,
-                    "TriggerMessage",
-                    {"requestedMessage": "BootNotification"},
-                    requested_by=request.user.get_username(),
-                )
-                note = "; asked it to boot again (TriggerMessage)"
-            except commands.CommandError:
-                note = "; it is accepted at its next BootNotification"
+        if approval.rebooting:
+            note = "; asked it to boot again (TriggerMessage)"
+        elif approval.reboot_error:
+            note = "; it is accepted at its next BootNotification"
         messages.success(request, f"{charge_point.id}: approved{note}")
 
 
