@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from . import jsonutil
 from .enums import ALL_ACTIONS, MessageType
-from .errors import ERROR_CODES, FormationViolation, OCPPError
+from .errors import FormationViolation, OCPPError
 
 MAX_UNIQUE_ID_LENGTH = 36  # OCPP-J 1.6 §4.1.4
 # Arrays and objects nested in one frame, the frame's own array included. The deepest OCPP 1.6
@@ -189,7 +189,3 @@ def _deeper_than(value: Any, limit: int) -> bool:
 
 def is_known_action(action: str) -> bool:
     return action in ALL_ACTIONS
-
-
-def is_known_error_code(code: str) -> bool:
-    return code in ERROR_CODES
