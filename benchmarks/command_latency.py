@@ -32,15 +32,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.load.systems import recreate_database
-from tests.e2e.harness import (
-    AMQP_URL,
+from levity.devstack import (
     ROOT,
     Process,
+    amqp_url,
     base_env,
     charger,
     free_port,
     health,
+    percentile,
+    recreate_database,
     start_gateway,
     start_worker,
     wait_until,
@@ -49,11 +50,6 @@ from tests.e2e.harness import (
 DB = "levity_bench_cmd"
 CP = "BENCH-CMD"
 WARM_UP = 20  # connections, prefork children, caches
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def hold_charger(port: int, ready: threading.Event, done: threading.Event) -> None:
@@ -179,7 +175,7 @@ def over_api(port: int, web_port: int, token: str, calls: int) -> tuple[list[flo
 def bench_python(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> None:
     os.environ.update(
         DATABASE_URL=env["DATABASE_URL"],
-        AMQP_URL=AMQP_URL,
+        AMQP_URL=amqp_url(),
         REDIS_URL=env["REDIS_URL"],
         DJANGO_SETTINGS_MODULE="levity_backend.settings",
         LOG_LEVEL="WARNING",

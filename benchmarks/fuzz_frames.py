@@ -36,13 +36,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import websockets
 from kombu import Connection as AmqpConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.protocol import State
 
-from tests.e2e.harness import AMQP_URL, ROOT, base_env, health, start_gateway, start_worker
+from levity.devstack import (
+    ROOT,
+    amqp_url,
+    base_env,
+    health,
+    percentile,
+    raw_charger,
+    recreate_database,
+    start_gateway,
+    start_worker,
+)
 
 DB = "levity_fuzz"
 MAX_FRAME_SIZE = 65536
@@ -368,9 +377,7 @@ async def good_charger(
 ) -> int:
     """A Heartbeat every 100 ms; (sent at, round trip ms) go to `latencies`. Returns 1 if one
     went unanswered for 30 s (and stops there), else 0."""
-    async with websockets.connect(
-        f"ws://127.0.0.1:{port}/ocpp/{cp_id}", subprotocols=["ocpp1.6"], ping_interval=None
-    ) as ws:
+    async with raw_charger(port, cp_id) as ws:
         n = 0
         while not stop.is_set():
             n += 1
@@ -384,13 +391,6 @@ async def good_charger(
             latencies.append((time.monotonic(), (time.perf_counter() - began) * 1000))
             await asyncio.sleep(0.1)
     return 0
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def latency_line(values: list[float]) -> str:
@@ -428,13 +428,6 @@ async def campaign(port: int, args: argparse.Namespace, tally: Tally) -> dict[st
     }
 
 
-def recreate_database() -> str:
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB}")
-    return f"postgres://postgres@127.0.0.1:5432/{DB}"
-
-
 def tracebacks(log: str) -> list[str]:
     """The last line (the exception) of every traceback in `log`."""
     found = []
@@ -466,14 +459,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    env = base_env(DATABASE_URL=recreate_database())
+    env = base_env(DATABASE_URL=recreate_database(DB))
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         env=env,
         cwd=ROOT,
         check=True,
     )
-    with AmqpConnection(AMQP_URL) as amqp, contextlib.suppress(Exception):
+    with AmqpConnection(amqp_url()) as amqp, contextlib.suppress(Exception):
         amqp.default_channel.queue_purge("cp.*")  # left-overs of an earlier run
     tmp = Path(tempfile.mkdtemp(prefix="levity-fuzz-"))
     worker = start_worker(tmp, env, concurrency=args.concurrency)

@@ -19,8 +19,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.load.systems import recreate_database
-from tests.e2e.harness import ROOT, base_env, raw_charger, start_gateway, start_worker
+from levity.devstack import (
+    ROOT,
+    base_env,
+    percentile,
+    raw_charger,
+    recreate_database,
+    start_gateway,
+    start_worker,
+)
 
 DB = "levity_bench"
 
@@ -36,11 +43,6 @@ async def heartbeats(port: int, cp_id: str, calls: int) -> list[float]:
             latencies.append((time.perf_counter() - began) * 1000)
             assert answer[0] == 3 and answer[1] == str(n), answer
     return latencies
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def main() -> None:

@@ -22,10 +22,9 @@ import sys
 import time
 from typing import Any
 
-from benchmarks.heartbeat_latency import percentile
 from benchmarks.load import mix
-from benchmarks.load.systems import drop_database, recreate_database
 from benchmarks.worker_cost import Charger
+from levity.devstack import drop_database, percentile, recreate_database
 
 DB = "levity_prunebench"
 DAYS = 90

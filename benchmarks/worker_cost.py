@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from benchmarks.load import mix
-from benchmarks.load.systems import drop_database, recreate_database
+from levity.devstack import drop_database, recreate_database
 
 DB = "levity_workercost"
 

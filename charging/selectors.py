@@ -74,10 +74,6 @@ def id_tag_get(*, id_tag: str) -> IdTag | None:
     return IdTag.objects.select_related("parent").filter(id_tag__iexact=id_tag).first()
 
 
-def transaction_get(*, charge_point: ChargePoint, transaction_id: int) -> Transaction | None:
-    return Transaction.objects.filter(charge_point=charge_point, id=transaction_id).first()
-
-
 def transaction_list_open(*, charge_point: ChargePoint, connector_id: int) -> QuerySet[Transaction]:
     return Transaction.objects.filter(
         charge_point=charge_point, connector_id=connector_id, stop_received_at__isnull=True

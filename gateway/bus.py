@@ -50,20 +50,6 @@ class Bus(Protocol):
     async def close(self) -> None: ...
 
 
-def split_retry_options(url: str) -> tuple[str, int, float]:
-    """Strip pika-style `connection_attempts` and `retry_delay` from an AMQP URL and return them.
-
-    aio-pika ignores both (they are kept in URLs shared with pika/Celery tooling); the gateway
-    honours them for the first connection, which `connect_robust` would otherwise fail at once.
-    """
-    parsed = URL(url)
-    query = parsed.query
-    attempts = int(query.get("connection_attempts", "1"))
-    delay = float(query.get("retry_delay", "2"))
-    stripped = parsed.without_query_params("connection_attempts", "retry_delay")
-    return str(stripped), max(attempts, 1), max(delay, 0.0)
-
-
 def declare_worker_queue(url: str, *, exchange: str, queue: str, binding: str) -> None:
     """Declare the workers' queue with kombu, exactly as Celery declares it (blocking).
 
@@ -103,7 +89,9 @@ class AmqpBus:
         calls_exchange: str = env.CALLS_EXCHANGE,
         publish_timeout: float = 10.0,
     ) -> None:
-        self._url, self._attempts, self._retry_delay = split_retry_options(url)
+        # aio-pika ignores pika's retry options; they are honoured for the first connection,
+        # which `connect_robust` would otherwise fail at once.
+        self._url, self._attempts, self._retry_delay = env.amqp_retry_options(url)
         self._gateway_id = gateway_id
         self._exchange_name = exchange
         self._queue_name = queue

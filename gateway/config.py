@@ -9,7 +9,8 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/%2F?connection_attempts=20&retry_delay=1"
+from charging.protocol.envelope import DEFAULT_AMQP_URL, DEFAULT_PRESENCE_TTL
+
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 ENV_PREFIX = "LEVITY_GATEWAY_"
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -79,7 +80,7 @@ class GatewayConfig:
     # gateway runs; when it expires the workers take this gateway's charge points offline.
     # Must equal the workers' OCPP_GATEWAY_PRESENCE_TTL; 0 (on both) turns presence off.
     redis_url: str = DEFAULT_REDIS_URL
-    presence_ttl: float = 30.0
+    presence_ttl: float = DEFAULT_PRESENCE_TTL
     # With `authorize`: this many refused handshakes from one address within the window (s)
     # answer its next ones 429 here, without asking the workers (gateway/throttle.py); 0: off.
     auth_failures: int = 20

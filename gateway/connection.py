@@ -14,10 +14,11 @@ from websockets.protocol import State
 from charging.protocol import Call, CallError, FrameError, parse
 from charging.protocol import envelope as env
 from charging.protocol.errors import InternalError
+from charging.protocol.frames import CALL, CALLERROR, CALLRESULT, FrameHead, peek
 
 from .bus import Bus
 from .limits import IDLE_CLOSE, TokenBucket
-from .metrics import CALL, CALLERROR, CALLRESULT, UNKNOWN, FrameHead, GatewayMetrics, frame_head
+from .metrics import UNKNOWN, GatewayMetrics
 from .replies import Replies
 
 log = logging.getLogger("gateway.connection")
@@ -127,7 +128,7 @@ class Connection:
                 finally:
                     self._waiting_since = None
                 text = message if isinstance(message, str) else message.decode("utf-8", "replace")
-                head = frame_head(text)  # decoded once: metrics, expiry and the outbound slot
+                head = peek(text)  # decoded once: metrics, expiry and the outbound slot
                 self._frame_in(head)
                 await self._throttle()
                 event = await self._emit("frame", text=text)
@@ -437,7 +438,7 @@ class Connection:
     # --- socket -----------------------------------------------------------------------------
 
     async def _write(self, text: str, head: FrameHead | None = None) -> bool:
-        head = head or frame_head(text)
+        head = head or peek(text)
         action = head.action
         if head.message_type in (CALLRESULT, CALLERROR):
             # Our answer to the charger's CALL with this unique id.

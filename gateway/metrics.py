@@ -3,49 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-from charging.protocol import jsonutil
 from charging.protocol.frames import is_known_action
 
 METRICS_PATH = "/metrics"
 # The classic text format, which `generate_latest` writes by default and every Prometheus reads.
 METRICS_CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
-# Message type labels, as the OCPP-J 1.6 spec names them (§4.1.3); `invalid` for anything else.
-CALL, CALLRESULT, CALLERROR, INVALID = "CALL", "CALLRESULT", "CALLERROR", "invalid"
-_TYPES = {2: CALL, 3: CALLRESULT, 4: CALLERROR}
+# The action label of an answer to no CALL we know of, or of an action OCPP 1.6 does not have.
 UNKNOWN = "unknown"
 
 # Charger answers to our CALLs: from a few ms to the call timeout (30 s by default).
 CALL_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-
-
-class FrameHead(NamedTuple):
-    """What the metrics and the frame log need from a frame, read without validating it."""
-
-    message_type: str
-    unique_id: str
-    action: str  # a CALL's action; "" for answers and invalid frames
-
-
-def frame_head(text: str) -> FrameHead:
-    """The message type, unique id and (for a CALL) action of `text`; never raises."""
-    try:
-        data = jsonutil.loads(text)
-    except (ValueError, RecursionError):
-        return FrameHead(INVALID, "", "")
-    if not isinstance(data, list) or len(data) < 2:
-        return FrameHead(INVALID, "", "")
-    message_type = _TYPES.get(data[0]) if type(data[0]) is int else None
-    unique_id = data[1] if isinstance(data[1], str) else ""
-    if message_type is None:
-        return FrameHead(INVALID, unique_id, "")
-    action = data[2] if message_type == CALL and len(data) > 2 and isinstance(data[2], str) else ""
-    return FrameHead(message_type, unique_id, action)
 
 
 def action_label(action: str) -> str:

@@ -141,7 +141,7 @@ def _processes(
 
 
 def up_command(args: argparse.Namespace) -> int:
-    # No AMQP_URL in the environment: embedded defaults (in-process transport, SQLite unless
+    # AMQP_URL unset or empty: embedded defaults (in-process transport, SQLite unless
     # DATABASE_URL is set). With it, the production processes run against the real services.
     embedded = not os.environ.get("AMQP_URL")
     env = dict(os.environ)

@@ -3,7 +3,7 @@
 `levity up` without AMQP_URL runs this, so a newcomer needs no broker. The gateway is the same
 code as in production; only the Bus differs: instead of publishing to RabbitMQ it hands each
 event to `charging.dispatch.handle_inbound` on a worker thread and feeds the reply back, and
-commands (`levity.send_call`) reach it through `local_call_publisher()`. The Django app is served
+commands (`levity.send_call`) reach it through `tasks.transport.set_local_publisher`. The Django app is served
 from the same process by Django's threaded WSGI server, so the API and the admin can send
 commands too.
 """
@@ -28,20 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("levity.embedded")
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
-CallPublisher = Callable[[env.CallRequest], bool]
-
-# The running LocalBus's `submit_call` while `main()` serves; see `local_call_publisher`.
-_publisher: CallPublisher | None = None
-
-
-def local_call_publisher() -> CallPublisher | None:
-    """How to send a command without a broker: the running embedded gateway's
-    `LocalBus.submit_call`, or None when this process is not `python -m levity.embedded`.
-
-    The publisher is thread-safe and never blocks; it returns False when no connection holds the
-    request's charge point (what a returned `mandatory` message means on RabbitMQ).
-    """
-    return _publisher
 
 
 class LocalBus:
@@ -169,7 +155,6 @@ def main(argv: list[str] | None = None) -> None:
     from gateway.cli import build_parser, config_from_args, configure_logging, run
     from levity.periodic import start_message_pruning, start_stale_call_expiry
 
-    global _publisher
     parser = build_parser(prog="levity-embedded")
     parser.add_argument(
         "--web-host", default="127.0.0.1", help="admin/API address (default %(default)s)"
@@ -184,7 +169,6 @@ def main(argv: list[str] | None = None) -> None:
     bus = LocalBus(django_handler())
     web = serve_web(args.web_host, args.web_port)
     log.info("web app on http://%s:%d/", args.web_host, web.server_port)
-    _publisher = bus.submit_call
     from tasks import transport
 
     transport.set_local_publisher(bus.submit_call)
@@ -197,15 +181,10 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         stop_pruning()
         stop_expiry()
-        _publisher = None
         transport.set_local_publisher(None)
         web.shutdown()
         web.server_close()
 
 
 if __name__ == "__main__":
-    # Run the copy imported as `levity.embedded`, not this `__main__` one: the publisher hook
-    # must be set in the module that `local_call_publisher()` callers import.
-    from levity.embedded import main as embedded_main
-
-    embedded_main()
+    main()

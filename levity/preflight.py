@@ -101,12 +101,14 @@ def problems(*, environ: dict[str, str]) -> list[str]:
     """Every reason the system cannot start with these settings, each one line."""
     from django.conf import settings
 
+    from charging import conf
+
     found = settings_problems(environ=environ)
     found.append(database_problem())
     if settings.AMQP_URL:
         found.append(broker_problem(settings.CELERY_BROKER_URL))
-    if settings.REDIS_URL:
-        found.append(redis_problem(settings.REDIS_URL))
+    if redis_url := conf.get("REDIS_URL"):
+        found.append(redis_problem(redis_url))
     return [problem for problem in found if problem]
 
 

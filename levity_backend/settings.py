@@ -2,10 +2,13 @@
 
 import os
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from charging import conf as charging_conf
+from charging.protocol.envelope import DEFAULT_AMQP_URL, amqp_retry_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -13,11 +16,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return default if value in (None, "") else float(value)
 
 
 DEVELOPMENT_SECRET_KEY = "levity-insecure-development-key-change-me"
@@ -161,29 +159,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Empty AMQP_URL means the embedded default: `levity up` runs the worker in-process.
-AMQP_URL = os.environ.get(
-    "AMQP_URL", "amqp://guest:guest@localhost:5672/%2F?connection_attempts=20&retry_delay=1"
-)
-REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
-# Seconds every Redis command may take before the caller falls back (database polling, no
-# presence decisions): a frozen Redis costs this much, once per RETRY_AFTER_FAILURE.
-OCPP_REDIS_TIMEOUT = _env_float("OCPP_REDIS_TIMEOUT", 0.5)
-
-
-def _kombu_url(url: str) -> str:
-    """AMQP_URL without the pika-style `connection_attempts`/`retry_delay` query (the seed's
-    default), which kombu refuses; Celery retries the broker connection by itself."""
-    parts = urlsplit(url)
-    query = [
-        (k, v) for k, v in parse_qsl(parts.query) if k not in {"connection_attempts", "retry_delay"}
-    ]
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
+# The broker: unset, RabbitMQ on this host (charging.protocol.envelope.DEFAULT_AMQP_URL); empty,
+# none: tasks (commands) run in the calling process. `levity up` alone reads AMQP_URL as its
+# switch: unset or empty, the one embedded process (which sets it empty); set, the production
+# processes against that broker (README "Configuration").
+AMQP_URL = os.environ.get("AMQP_URL", DEFAULT_AMQP_URL).strip()
 
 # --- Celery (celery_app.py reads every CELERY_* name) ---
-# With a host: kombu warns "No hostname was supplied" for a bare memory://.
-CELERY_BROKER_URL = _kombu_url(AMQP_URL) if AMQP_URL else "memory://localhost/"
+# kombu refuses pika's retry options (Celery retries the broker connection by itself). No broker:
+# memory://, with a host, since kombu warns "No hostname was supplied" for a bare one.
+CELERY_BROKER_URL = amqp_retry_options(AMQP_URL)[0] if AMQP_URL else "memory://localhost/"
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_IGNORE_RESULT = True  # inbound tasks are high-rate; commands opt in
@@ -204,7 +189,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_SEND_TASK_EVENTS = False  # events cost ~28 % throughput; enable while debugging
 CELERY_TIMEZONE = "UTC"
 # Celery's Django fix-up closes the DB connection around every task unless told to reuse it
-# (measured 50 → 155 tasks/s). No hard time limits on these tasks, see celery-notes.
+# (measured 50 → 155 tasks/s). So no hard time limits on these tasks: the signal that ends a task
+# mid-query leaves a connection in a broken state for the next task that reuses it.
 CELERY_DB_REUSE_MAX = int(os.environ.get("CELERY_DB_REUSE_MAX", "1000"))
 # Celery's two INFO lines per task ("received", "succeeded"): one per frame, so off unless asked
 # for (celery_app.py); problems are logged as warnings and errors either way.
@@ -215,104 +201,46 @@ if not AMQP_URL:
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_STORE_EAGER_RESULT = True
 
-# --- OCPP (read by charging.conf; documented in README) ---
-OCPP_HEARTBEAT_INTERVAL = int(os.environ.get("OCPP_HEARTBEAT_INTERVAL", "3600"))
-OCPP_ACCEPT_UNKNOWN_ID_TAGS = _env_bool("OCPP_ACCEPT_UNKNOWN_ID_TAGS", True)
-OCPP_AUTO_REMOTE_START_ID_TAG = os.environ.get("OCPP_AUTO_REMOTE_START_ID_TAG", "anonymous")
-OCPP_AUTO_REMOTE_START_DELAY = _env_float("OCPP_AUTO_REMOTE_START_DELAY", 1.0)
-# The automatic RemoteStartTransaction on Preparing (charging.services.auto_remote_start): on or
-# off, and how long after an accepted Authorize / a pending or accepted RemoteStart it holds off.
-OCPP_AUTO_REMOTE_START = _env_bool("OCPP_AUTO_REMOTE_START", True)
-OCPP_AUTO_REMOTE_START_AFTER_AUTHORIZE_GRACE = _env_float(
-    "OCPP_AUTO_REMOTE_START_AFTER_AUTHORIZE_GRACE", 60.0
-)
-OCPP_AUTO_REMOTE_START_COOLDOWN = _env_float("OCPP_AUTO_REMOTE_START_COOLDOWN", 120.0)
-# More transactions than this started on one connector within a minute: a charge-start loop.
-OCPP_TRANSACTION_LOOP_THRESHOLD = int(os.environ.get("OCPP_TRANSACTION_LOOP_THRESHOLD", "3"))
-OCPP_CALL_TIMEOUT = _env_float("OCPP_CALL_TIMEOUT", 30.0)
-OCPP_CALL_GRACE = _env_float("OCPP_CALL_GRACE", 30.0)
-# Seconds between runs of `levity.expire_stale_calls` (Celery beat below; a thread in embedded
-# mode); 0 turns it off.
-OCPP_EXPIRE_STALE_CALLS_EVERY = _env_float("OCPP_EXPIRE_STALE_CALLS_EVERY", 60.0)
-# OCPP frames (Message rows) older than this many days are deleted (0 keeps them all), a time-boxed
-# batch every OCPP_PRUNE_MESSAGES_EVERY seconds (beat below; a thread in embedded mode; 0: never).
-OCPP_MESSAGE_RETENTION_DAYS = int(os.environ.get("OCPP_MESSAGE_RETENTION_DAYS", "90"))
-OCPP_PRUNE_MESSAGES_EVERY = _env_float("OCPP_PRUNE_MESSAGES_EVERY", 10.0)
-OCPP_DB_RETRY_SECONDS = _env_float("OCPP_DB_RETRY_SECONDS", 25.0)
-OCPP_GATEWAY_URL = os.environ.get("OCPP_GATEWAY_URL", "ws://localhost:9000/ocpp/")
-# The browser charge point simulator at demo/ocpp/ (prefilled with OCPP_GATEWAY_URL).
-OCPP_SIMULATOR_ENABLED = _env_bool("OCPP_SIMULATOR_ENABLED", DEBUG)
-# Admission of charge points (charging.admission, docs/security.md): what happens to unknown
-# ones ("accept", "pending" until approved in the admin, "reject" with HTTP 404), and whether a
-# charge point needs an authorization key (HTTP Basic) to connect. Both are checked at the
-# handshake only when the gateway runs with --authorize (`levity up` turns it on for them).
-# In production unknown ones wait for an operator's approval.
-OCPP_UNKNOWN_CHARGE_POINTS = (
-    os.environ.get("OCPP_UNKNOWN_CHARGE_POINTS", "accept" if DEBUG else "pending").strip().lower()
-)
-OCPP_REQUIRE_AUTHORIZATION_KEY = _env_bool("OCPP_REQUIRE_AUTHORIZATION_KEY", False)
-# In production, charge points that may connect without a key are a loud warning at every
-# start (charging.apps) unless this says the fleet needs it (chargers without HTTP Basic).
-OCPP_ALLOW_CHARGERS_WITHOUT_KEY = _env_bool("OCPP_ALLOW_CHARGERS_WITHOUT_KEY", DEBUG)
-OCPP_PENDING_INTERVAL = int(os.environ.get("OCPP_PENDING_INTERVAL", "60"))
-# Failed handshakes (wrong key) allowed per charge point and source address within the window;
-# more are answered 429 with Retry-After until the window ends, without checking the key.
-OCPP_AUTH_FAILURES = int(os.environ.get("OCPP_AUTH_FAILURES", "5"))
-OCPP_AUTH_FAILURE_WINDOW = _env_float("OCPP_AUTH_FAILURE_WINDOW", 60.0)
-OCPP_AUTHORIZATION_KEY_ITERATIONS = int(
-    os.environ.get("OCPP_AUTHORIZATION_KEY_ITERATIONS", "20000")
-)
-# Chargers' payloads (docs/validation.md): "lenient" (accept and record what real firmware gets
-# wrong) or "strict" (refuse every schema violation); overridable per charge point.
-OCPP_VALIDATION = os.environ.get("OCPP_VALIDATION", "lenient").strip().lower()
-# Energy register readings further than this (Wh) from the previous trusted one are flagged.
-OCPP_METER_JUMP_WH = int(os.environ.get("OCPP_METER_JUMP_WH", "10000"))
-# A connected charger silent for 2 × OCPP_HEARTBEAT_INTERVAL + this many seconds shows offline.
-OCPP_PRESENCE_MARGIN = _env_float("OCPP_PRESENCE_MARGIN", 60.0)
-# Security extension: the CA signing charge point certificates (SignCertificate), PEM paths.
-OCPP_CA_CERTIFICATE = os.environ.get("OCPP_CA_CERTIFICATE", "")
-OCPP_CA_KEY = os.environ.get("OCPP_CA_KEY", "")
-OCPP_CERTIFICATE_DAYS = int(os.environ.get("OCPP_CERTIFICATE_DAYS", "365"))
+# --- The charging app's settings: their defaults are charging.conf.DEFAULTS (README
+# "Configuration"); only what the environment sets is passed through. The defaults that differ in
+# production (DEBUG off) are fixed here for this process's DEBUG.
+_charging = charging_conf.from_environ(os.environ, debug=DEBUG)
+globals().update(_charging)
 
-# Gateway presence (README "Guarantees"): a gateway's Redis lease lives this long unrenewed
-# (set the same value for the gateways; 0 turns presence off), checked this often by beat.
-OCPP_GATEWAY_PRESENCE_TTL = _env_float("OCPP_GATEWAY_PRESENCE_TTL", 30.0)
-OCPP_GATEWAY_PRESENCE_CHECK_EVERY = _env_float("OCPP_GATEWAY_PRESENCE_CHECK_EVERY", 10.0)
+
+def _charging_setting(name: str) -> Any:
+    """The value charging.conf.get will read (for the beat schedule, built before start-up)."""
+    return _charging.get(name, charging_conf.default(name, debug=DEBUG))
+
 
 # `celery -A celery_app beat`, exactly one per deployment: a gateway that died cannot report its
 # queued or outstanding CALLs, so this task ends them `timeout` (tasks/maintenance.py). Ticks no
 # worker took in time expire instead of piling up while the workers are down.
 CELERY_BEAT_SCHEDULE = {}
-if OCPP_EXPIRE_STALE_CALLS_EVERY > 0:
+_expire_every = _charging_setting("OCPP_EXPIRE_STALE_CALLS_EVERY")
+if _expire_every > 0:
     CELERY_BEAT_SCHEDULE["expire-stale-calls"] = {
         "task": "levity.expire_stale_calls",
-        "schedule": OCPP_EXPIRE_STALE_CALLS_EVERY,
+        "schedule": _expire_every,
         # Ahead of any backlog of events on `cp.*` (docs/envelope.md, "Names on RabbitMQ").
-        "options": {"expires": OCPP_EXPIRE_STALE_CALLS_EVERY, "priority": 1},
+        "options": {"expires": _expire_every, "priority": 1},
     }
 # ...and a gateway that died cannot report its charge points gone: this one takes them offline.
-if OCPP_GATEWAY_PRESENCE_TTL > 0 and OCPP_GATEWAY_PRESENCE_CHECK_EVERY > 0:
+_reap_every = _charging_setting("OCPP_GATEWAY_PRESENCE_CHECK_EVERY")
+if _charging_setting("OCPP_GATEWAY_PRESENCE_TTL") > 0 and _reap_every > 0:
     CELERY_BEAT_SCHEDULE["reap-dead-gateways"] = {
         "task": "levity.reap_dead_gateways",
-        "schedule": OCPP_GATEWAY_PRESENCE_CHECK_EVERY,
-        "options": {"expires": OCPP_GATEWAY_PRESENCE_CHECK_EVERY, "priority": 1},
+        "schedule": _reap_every,
+        "options": {"expires": _reap_every, "priority": 1},
     }
 # ...and frames past their retention go, a time-boxed prune at a time (levity.prune_messages).
-if OCPP_MESSAGE_RETENTION_DAYS > 0 and OCPP_PRUNE_MESSAGES_EVERY > 0:
+_prune_every = _charging_setting("OCPP_PRUNE_MESSAGES_EVERY")
+if _charging_setting("OCPP_MESSAGE_RETENTION_DAYS") > 0 and _prune_every > 0:
     CELERY_BEAT_SCHEDULE["prune-messages"] = {
         "task": "levity.prune_messages",
-        "schedule": OCPP_PRUNE_MESSAGES_EVERY,
-        "options": {"expires": OCPP_PRUNE_MESSAGES_EVERY, "priority": 1},
+        "schedule": _prune_every,
+        "options": {"expires": _prune_every, "priority": 1},
     }
-
-# --- Monitoring (README "Monitoring") ---
-# `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>` when set; empty: open with
-# DEBUG on, 403 in production unless METRICS_OPEN=true (a scraper-only network).
-METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
-METRICS_OPEN = _env_bool("METRICS_OPEN", DEBUG)
-# prometheus-client's multiprocess mode: the directory every worker and web process shares
-# (prometheus-client reads the variable itself; `/metrics` sums the directory when set).
-PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 
 LOGGING = {
     "version": 1,

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from charging import services
 from charging.models import ChargingProfile, Connector
-from tests.e2e.harness import DEFAULT_ANSWERS
+from levity.devstack import DEFAULT_ANSWERS
 from tests.factories import make_charge_point
 from tests.test_admin_actions import charger, run, texts  # noqa: F401 (the fixture)
 

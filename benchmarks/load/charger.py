@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 from benchmarks.load import mix as payloads
 from benchmarks.load.mix import Mix
 from benchmarks.load.stats import ANSWERED, CALLERROR, LOST, TIMEOUT, CallStats
-from tests.e2e.harness import DEFAULT_ANSWERS
+from levity.devstack import DEFAULT_ANSWERS
 
 CALL, CALLRESULT, CALLERROR_TYPE = 2, 3, 4
 

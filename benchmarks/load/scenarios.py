@@ -20,8 +20,9 @@ from typing import Any
 from benchmarks.load.generator import BOOTED, CONNECTED, LoadRun, LoadSpec, RunResult
 from benchmarks.load.procstats import ProcessSampler, rss_bytes
 from benchmarks.load.report import comparison_table, run_report, write_json
-from benchmarks.load.stats import ActionStats, errors, percentile
+from benchmarks.load.stats import ActionStats, errors
 from benchmarks.load.systems import Baseline, FullStack, System, rabbitmq_vhost, scratch_dir, settle
+from levity.devstack import percentile
 
 P99_LIMIT_MS = 500.0  # the throughput scenario's limit
 

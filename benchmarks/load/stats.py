@@ -7,23 +7,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from levity.devstack import percentile
+
 # Outcomes of one CALL, as counted.
 ANSWERED = "answered"  # CALLRESULT
 CALLERROR = "callerror"
 TIMEOUT = "timeout"  # no answer within the call timeout
 LOST = "lost"  # the socket closed, or the run ended, before an answer
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile (`fraction` in [0, 1]) of `values`; NaN when there are none.
-
-    Nearest rank rather than interpolation: p99 of 1,000 latencies is one that was measured.
-    """
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    rank = math.ceil(fraction * len(ordered))
-    return ordered[max(0, min(len(ordered), rank) - 1)]
 
 
 @dataclass

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import psycopg
 
-from tests.e2e.harness import (
+from levity import devstack
+from levity.devstack import (
     PLAIN_HTTP_PRODUCTION,
     ROOT,
     Process,
@@ -29,25 +30,13 @@ from tests.e2e.harness import (
 )
 
 DB = "levity_loadbench"
-POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 
 
 @contextlib.contextmanager
 def rabbitmq_vhost() -> Iterator[str]:
-    """A RabbitMQ virtual host of this run's own, so nothing else consumes its `cp.*`
-    messages; its AMQP URL. Needs `rabbitmqctl` (the broker's host, as root)."""
-    vhost = f"levity-bench-{os.getpid()}"
-    ctl = ["rabbitmqctl", "-q"]
-    subprocess.run([*ctl, "add_vhost", vhost], check=True, capture_output=True)
-    try:
-        subprocess.run(
-            [*ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-            check=True,
-            capture_output=True,
-        )
-        yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
-    finally:
-        subprocess.run([*ctl, "delete_vhost", vhost], capture_output=True)
+    """A RabbitMQ virtual host of this run's own; its AMQP URL."""
+    with devstack.rabbitmq_vhost(f"levity-bench-{os.getpid()}") as url:
+        yield url
 
 
 def queue_depth(amqp_url: str, queue: str = "cp.*") -> int:
@@ -63,18 +52,6 @@ def queue_depth(amqp_url: str, queue: str = "cp.*") -> int:
         if name == queue and messages.strip().isdigit():
             return int(messages)
     return 0
-
-
-def recreate_database(name: str = DB) -> str:
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-    return f"postgres://postgres@127.0.0.1:5432/{name}"
-
-
-def drop_database(name: str = DB) -> None:
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 class System:
@@ -133,7 +110,7 @@ class FullStack(System):
 
     def __enter__(self) -> FullStack:
         self.env = base_env(
-            DATABASE_URL=recreate_database(self.database),
+            DATABASE_URL=devstack.recreate_database(self.database),
             AMQP_URL=self.amqp_url,
             REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
             LOG_LEVEL="WARNING",
@@ -158,7 +135,7 @@ class FullStack(System):
     def __exit__(self, *exc: object) -> None:
         for proc in reversed(self.procs.values()):
             proc.stop()
-        drop_database(self.database)
+        devstack.drop_database(self.database)
 
     def _start_worker(self) -> None:
         # As the other benchmarks and the e2e tests run it: the configured pool, `-l info`.

@@ -9,10 +9,17 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NotRequired, TypedDict
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from . import jsonutil
 
 VERSION = 1
+
+# The broker of every process when AMQP_URL is unset (an empty AMQP_URL means none: Django runs
+# tasks in the calling process, README "Configuration"). The pika-style retry options are read
+# by `amqp_retry_options`: the first connection waits up to 20 s for a broker still starting.
+DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/%2F?connection_attempts=20&retry_delay=1"
+_RETRY_OPTIONS = ("connection_attempts", "retry_delay")
 
 # Celery task that consumes inbound envelopes (every event kind, frames among them: the name is
 # from before; messages in flight during a rolling upgrade name it), and where it is published.
@@ -34,6 +41,20 @@ SEND_CALL_TASK = "levity.send_call"
 # it runs; the workers take a gateway whose key expired for dead and its charge points offline.
 GATEWAY_LEASE_PREFIX = "levity:gateway:"
 DEFAULT_PRESENCE_TTL = 30.0  # seconds; gateways renew their lease every TTL / 3
+
+
+def amqp_retry_options(url: str) -> tuple[str, int, float]:
+    """`url` without pika-style `connection_attempts` and `retry_delay` (kombu refuses them,
+    aio-pika ignores them), and their values: the attempts at a first connection (1 when absent)
+    and the seconds between them (2)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    options = dict(query)
+    attempts = int(options.get("connection_attempts", "1"))
+    delay = float(options.get("retry_delay", "2"))
+    kept = urlencode([(k, v) for k, v in query if k not in _RETRY_OPTIONS])
+    return urlunsplit(parts._replace(query=kept)), max(attempts, 1), max(delay, 0.0)
+
 
 Kind = Literal[
     "frame", "connect", "disconnect", "call_timeout", "call_offline", "call_due", "handshake"

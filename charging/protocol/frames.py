@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
+from . import jsonutil
 from .enums import ALL_ACTIONS, MessageType
-from .errors import ERROR_CODES, FormationViolation, OCPPError
+from .errors import FormationViolation, OCPPError
 
 MAX_UNIQUE_ID_LENGTH = 36  # OCPP-J 1.6 §4.1.4
 # Arrays and objects nested in one frame, the frame's own array included. The deepest OCPP 1.6
@@ -138,6 +139,36 @@ def parse(text: str | bytes) -> Frame:
     return CallError(unique_id, data[2], description, details)
 
 
+# Message type names as the OCPP-J 1.6 spec writes them (§4.1.3); `invalid` for anything else.
+CALL, CALLRESULT, CALLERROR, INVALID = "CALL", "CALLRESULT", "CALLERROR", "invalid"
+_TYPE_NAMES = {2: CALL, 3: CALLRESULT, 4: CALLERROR}
+
+
+class FrameHead(NamedTuple):
+    """A frame's message type, unique id and action, read without validating the frame."""
+
+    message_type: str  # CALL, CALLRESULT, CALLERROR or INVALID
+    unique_id: str  # "" when there is none to read
+    action: str  # a CALL's action; "" for answers and invalid frames
+
+
+def peek(text: str | bytes) -> FrameHead:
+    """The head of `text` for counting and logging (the gateway's metrics, its outbound slot);
+    lenient where `parse` is strict, and never raises."""
+    try:
+        data = jsonutil.loads(text)
+    except (ValueError, RecursionError):
+        return FrameHead(INVALID, "", "")
+    if not isinstance(data, list) or len(data) < 2:
+        return FrameHead(INVALID, "", "")
+    message_type = _TYPE_NAMES.get(data[0]) if type(data[0]) is int else None
+    unique_id = data[1] if isinstance(data[1], str) else ""
+    if message_type is None:
+        return FrameHead(INVALID, unique_id, "")
+    action = data[2] if message_type == CALL and len(data) > 2 and isinstance(data[2], str) else ""
+    return FrameHead(message_type, unique_id, action)
+
+
 def _deeper_than(value: Any, limit: int) -> bool:
     """Whether arrays and objects nest more than `limit` levels; iterative, so any depth is
     safe to measure."""
@@ -158,7 +189,3 @@ def _deeper_than(value: Any, limit: int) -> bool:
 
 def is_known_action(action: str) -> bool:
     return action in ALL_ACTIONS
-
-
-def is_known_error_code(code: str) -> bool:
-    return code in ERROR_CODES

@@ -7,7 +7,8 @@ import math
 import pytest
 
 from benchmarks.load.mix import Mix
-from benchmarks.load.stats import ANSWERED, CALLERROR, LOST, TIMEOUT, CallStats, percentile
+from benchmarks.load.stats import ANSWERED, CALLERROR, LOST, TIMEOUT, CallStats
+from levity.devstack import percentile
 
 
 def test_percentile_is_nearest_rank():

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.fixtures import Stack
-from tests.e2e.harness import PLAIN_HTTP_PRODUCTION, ROOT, Process, free_port, wait_until
+from levity.devstack import PLAIN_HTTP_PRODUCTION, ROOT, Process, free_port, wait_until
+from tests.e2e.fixtures import Stack, e2e_db, stack  # noqa: F401
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import PLAIN_HTTP_PRODUCTION, Process, free_port, wait_until
+from levity.devstack import PLAIN_HTTP_PRODUCTION, Process, free_port, wait_until
 from tests.e2e.test_levity_up import levity_up_embedded
 
 pytestmark = pytest.mark.e2e

@@ -22,7 +22,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from charging import commands
 from charging.dashboard.views import POLL_SECONDS
 from charging.models import ChargePoint, Connector, MeterValue, OutboundCall, Transaction
-from tests.e2e.harness import wait_until
+from levity.devstack import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 

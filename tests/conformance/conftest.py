@@ -17,8 +17,8 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.e2e.fixtures import wait_for_quiet
-from tests.e2e.harness import start_gateway
+from levity.devstack import start_gateway
+from tests.e2e.fixtures import authorizing_gateway, e2e_db, stack, wait_for_quiet  # noqa: F401
 
 from .harness import VALID_ID_TAG, Operator, Station, station
 

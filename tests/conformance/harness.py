@@ -23,7 +23,8 @@ from charging.middleware.pipeline import DEFAULT_MIDDLEWARE
 from charging.models import PENDING_CALL_STATUSES, OutboundCall
 from charging.protocol import MessageType, action_name
 from charging.services.charging_profiles import PROFILE_FIELDS
-from tests.e2e.harness import DEFAULT_ANSWERS, Received, SimulatedChargePoint, charger, in_thread
+from levity.devstack import DEFAULT_ANSWERS, Received, SimulatedChargePoint, charger
+from tests.e2e.harness import in_thread
 
 # The tool's test data (OCTT "Configured ..." values).
 VALID_ID_TAG = "OCTT-VALID"  # <Configured Valid IdTag>

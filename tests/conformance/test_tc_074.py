@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives import serialization
 from ocpp.v16 import call
 
 from charging.models import ChargePoint, OutboundCall
-from tests.e2e.harness import in_thread, wait_until
+from levity.devstack import wait_until
+from tests.e2e.harness import in_thread
 from tests.security.helpers import csr_and_key
 
 from .conftest import client_tls

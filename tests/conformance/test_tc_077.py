@@ -8,7 +8,7 @@ from cryptography import x509
 from ocpp.v16 import call
 
 from charging.models import OutboundCall, SecurityEvent
-from tests.e2e.harness import wait_until
+from levity.devstack import wait_until
 from tests.security.helpers import csr_pem
 
 from .harness import in_thread, ocpp_time

@@ -1,7 +1,9 @@
-"""End-to-end tests: their fixtures `stack` and `e2e_db` live in tests/e2e/fixtures.py, made
-visible to every suite by tests/conftest.py (tests/browser uses them too)."""
+"""End-to-end tests: their fixtures `stack`, `authorizing_gateway` and `e2e_db` live in
+tests/e2e/fixtures.py (tests/browser and tests/conformance use them too)."""
 
 import pytest
+
+from .fixtures import authorizing_gateway, e2e_db, stack  # noqa: F401
 
 
 @pytest.fixture

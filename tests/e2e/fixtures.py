@@ -1,9 +1,10 @@
 """Fixtures for a real gateway and real Celery workers (-c 2) on RabbitMQ and the
 PostgreSQL test database: `stack`, `authorizing_gateway` and `e2e_db`.
 
-Imported by tests/conftest.py, so that tests/e2e and tests/browser share one `stack` per run: a
-fixture registered by two conftest files is two fixtures, and two stacks would start two workers
-with the same node name (RabbitMQ refuses the second one's pidbox queue).
+Imported by the conftest files of the suites that use them (tests/e2e, tests/browser,
+tests/conformance). A fixture registered by several conftest files is several fixtures, so
+`stack` shares one set of processes among them (`_shared`): two would start two workers with the
+same node name, which RabbitMQ refuses (the second one's pidbox queue).
 """
 
 from __future__ import annotations
@@ -19,9 +20,16 @@ import pytest
 from django.db import connection
 from kombu import Connection
 
+from levity.devstack import (
+    Process,
+    amqp_url,
+    base_env,
+    health,
+    start_gateway,
+    start_worker,
+    wait_until,
+)
 from tests.security.helpers import write_ca
-
-from .harness import AMQP_URL, Process, base_env, health, start_gateway, start_worker, wait_until
 
 
 def _require(host: str, port: int, service: str, how: str) -> None:
@@ -40,8 +48,35 @@ class Stack:
     tmp: Path
 
 
+@dataclass
+class _Shared:
+    stack: Stack | None = None
+    users: int = 0
+
+
+_shared = _Shared()
+
+
 @pytest.fixture(scope="session")
 def stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Stack]:
+    """The run's one gateway and worker: started by the first suite that asks, stopped when the
+    last one's session fixture ends (every session fixture ends at the end of the run, before
+    `django_db_setup` drops the database the worker uses)."""
+    if _shared.stack is None:
+        _shared.stack = _start_stack(django_db_blocker, tmp_path_factory)
+    _shared.users += 1
+    try:
+        yield _shared.stack
+    finally:
+        _shared.users -= 1
+        if not _shared.users:
+            _shared.stack.gateway.stop()
+            for worker in _shared.stack.workers:
+                worker.stop()
+            _shared.stack = None
+
+
+def _start_stack(django_db_blocker, tmp_path_factory) -> Stack:
     _require("127.0.0.1", 5672, "RabbitMQ", "rabbitmq-server -detached")
     _require(
         "127.0.0.1",
@@ -61,7 +96,7 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Stac
     env = base_env(
         DATABASE_URL=db_url, OCPP_CA_CERTIFICATE=str(ca_certificate), OCPP_CA_KEY=str(ca_key)
     )
-    with Connection(AMQP_URL) as amqp:
+    with Connection(amqp_url()) as amqp:
         # Left-overs of an earlier run would be processed against this run's database.
         channel = amqp.default_channel
         # The queue does not exist yet on a fresh broker.
@@ -69,10 +104,7 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Stac
             channel.queue_purge("cp.*")
     workers = [start_worker(tmp, env)]
     gateway, port = start_gateway(tmp, env)
-    yield Stack(gateway, port, workers, env, tmp)
-    gateway.stop()
-    for worker in workers:
-        worker.stop()
+    return Stack(gateway, port, workers, env, tmp)
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from charging.models import ConnectionEvent
+from levity.devstack import basic_auth
 
-from .harness import basic_auth
 from .test_security import KEY, provision
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("e2e_db", "real_hashers")]

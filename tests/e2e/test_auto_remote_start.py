@@ -13,8 +13,9 @@ from ocpp.v16 import call
 
 from charging.dashboard.selectors import recent_errors
 from charging.models import Connector, OutboundCall, Transaction
+from levity.devstack import charger, wait_until
 
-from .harness import LoopingChargePoint, charger, in_thread, wait_until
+from .harness import LoopingChargePoint, in_thread
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("e2e_db")]
 

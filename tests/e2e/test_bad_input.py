@@ -8,8 +8,7 @@ import json
 import pytest
 
 from charging.models import ChargePoint, Message
-
-from .harness import raw_charger, raw_exchange
+from levity.devstack import raw_charger, raw_exchange
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("e2e_db")]
 

@@ -13,8 +13,9 @@ from ocpp.v16 import call as ocpp_call
 
 from charging import commands
 from charging.models import ChargePoint, ConfigurationKey, Connector, OutboundCall
+from levity.devstack import DEFAULT_ANSWERS, charger, wait_until
 
-from .harness import DEFAULT_ANSWERS, charger, in_thread, wait_until
+from .harness import in_thread
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("e2e_db")]
 

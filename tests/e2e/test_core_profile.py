@@ -10,8 +10,7 @@ import pytest
 from ocpp.v16 import call
 
 from charging.models import ChargePoint, Connector, Message, MeterValue, Transaction
-
-from .harness import charger, raw_charger, raw_exchange, wait_until
+from levity.devstack import charger, raw_charger, raw_exchange, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("e2e_db")]
 

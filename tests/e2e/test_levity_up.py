@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from ocpp.v16 import call
 
-from .harness import ROOT, Process, charger, free_port, health, wait_until
+from levity.devstack import ROOT, Process, charger, free_port, health, wait_until
 
 pytestmark = pytest.mark.e2e
 

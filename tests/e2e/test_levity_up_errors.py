@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.conf import settings
 
-from .harness import ROOT, free_port
+from levity.devstack import ROOT, free_port
 
 pytestmark = pytest.mark.e2e
 

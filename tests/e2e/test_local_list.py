@@ -9,8 +9,8 @@ import pytest
 
 from charging import commands, services
 from charging.models import ChargePoint, IdTag
+from levity.devstack import charger
 
-from .harness import charger
 from .test_commands import WAIT, _connected, in_thread
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("e2e_db")]

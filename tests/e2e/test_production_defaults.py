@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import ROOT, Process, free_port, wait_until
+from levity.devstack import ROOT, Process, free_port, wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,8 @@ from ocpp.v16 import call as ocpp_call
 
 from charging import commands
 from charging.models import Reservation, Transaction
+from levity.devstack import charger
 
-from .harness import charger
 from .test_commands import WAIT, _connected, in_thread
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("e2e_db")]

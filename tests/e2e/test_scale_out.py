@@ -8,8 +8,7 @@ import json
 import pytest
 
 from charging.models import MeterValue, Transaction
-
-from .harness import raw_charger, raw_exchange, start_worker
+from levity.devstack import raw_charger, raw_exchange, start_worker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("e2e_db")]
 

@@ -15,8 +15,7 @@ from websockets.exceptions import InvalidStatus
 
 from charging import admission, commands
 from charging.models import ChargePoint, ConnectionEvent
-
-from .harness import basic_auth, charger, wait_until
+from levity.devstack import basic_auth, charger, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("e2e_db", "real_hashers")]
 

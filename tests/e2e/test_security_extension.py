@@ -11,9 +11,9 @@ from cryptography import x509
 from ocpp.v16 import call as ocpp_call
 
 from charging.models import OutboundCall, SecurityEvent
+from levity.devstack import charger, wait_until
 from tests.security.helpers import csr_pem
 
-from .harness import charger, wait_until
 from .test_commands import _connected, in_thread
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("e2e_db")]

@@ -13,7 +13,8 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from .harness import basic_auth, raw_exchange, wait_until
+from levity.devstack import basic_auth, raw_exchange, wait_until
+
 from .test_security import KEY, provision
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("e2e_db", "real_hashers")]

@@ -16,8 +16,7 @@ from charging.models import (
     OutboundCall,
     Transaction,
 )
-
-from .harness import raw_charger, raw_exchange, wait_until
+from levity.devstack import raw_charger, raw_exchange, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("e2e_db")]
 

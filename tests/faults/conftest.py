@@ -4,7 +4,6 @@ consuming the run's own virtual host meanwhile, so it must not see these tests' 
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 from collections.abc import Iterator
@@ -12,9 +11,8 @@ from collections.abc import Iterator
 import pytest
 from django.db import connection
 
-from tests.conftest import _rabbitmqctl
+from levity.devstack import add_vhost, base_env, delete_vhost
 from tests.e2e.fixtures import _require
-from tests.e2e.harness import base_env
 
 from .harness import FaultStack
 
@@ -38,9 +36,7 @@ def faults(transactional_db, tmp_path_factory) -> Iterator[FaultStack]:
         f"{settings['PORT'] or 5432}/{settings['NAME']}"
     )
     vhost = f"levity-test-{os.getpid()}-faults-{next(_vhosts)}"
-    _rabbitmqctl("add_vhost", vhost)
-    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    amqp_url = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    amqp_url = add_vhost(vhost)
     stack = FaultStack(
         env=base_env(DATABASE_URL=db_url, AMQP_URL=amqp_url),
         tmp=tmp_path_factory.mktemp("faults"),
@@ -50,5 +46,4 @@ def faults(transactional_db, tmp_path_factory) -> Iterator[FaultStack]:
         yield stack
     finally:
         stack.stop()
-        with contextlib.suppress(Exception):
-            _rabbitmqctl("delete_vhost", vhost)
+        delete_vhost(vhost)

@@ -8,19 +8,26 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import websockets
 from kombu import Connection as AmqpConnection
 
 from celery_app import app as celery
 from charging.models import MeterValue, OutboundCall, Transaction
 from charging.protocol import envelope as env
-from tests.e2e.harness import Process, health, start_gateway, start_worker
+from levity.devstack import (
+    Process,
+    free_port,
+    health,
+    raw_charger,
+    start_beat,
+    start_gateway,
+    start_worker,
+    wait_until,
+)
 
 
 @dataclass
@@ -47,25 +54,7 @@ class FaultStack:
         return gateway, port
 
     def start_beat(self) -> Process:
-        """`celery beat`: the periodic housekeeping (stale calls, dead gateways)."""
-        beat = Process(
-            "beat",
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "celery_app",
-                "beat",
-                "-s",
-                str(self.tmp / "celerybeat-schedule"),
-                "-l",
-                "info",
-            ],
-            self.env,
-            self.tmp / "beat.log",
-        ).start()
-        beat.wait_for_log("beat: Starting", timeout=60)
+        beat = start_beat(self.tmp, self.env)
         self.workers.append(beat)
         return beat
 
@@ -236,9 +225,7 @@ async def session_charger(
     MeterValues in turn (each value in `sent[cp_id]`, to check every one is stored once), stop.
     Every CALL is retried as a real charger does (RetryingCharger) until answered."""
     sent[cp_id] = []
-    async with websockets.connect(
-        f"ws://127.0.0.1:{port}/ocpp/{cp_id}", subprotocols=["ocpp1.6"], ping_interval=None
-    ) as ws:
+    async with raw_charger(port, cp_id) as ws:
         charger = RetryingCharger(
             ws, cp_id, stats, timeout=answer_within, attempts=20, retry_pause=retry_pause
         )
@@ -312,8 +299,6 @@ class PrivateRedis:
 
     def start(self) -> PrivateRedis:
         import redis
-
-        from tests.e2e.harness import free_port, wait_until
 
         self.port = free_port()
         self.proc = subprocess.Popen(

@@ -17,7 +17,7 @@ from django.db import connections
 
 from charging import services
 from charging.models import ChargePoint, ConnectionEvent, OutboundCall
-from tests.e2e.harness import wait_until
+from levity.devstack import wait_until
 
 from .harness import CallStats, FaultStack, RetryingCharger, kill_group, send_command
 

@@ -12,7 +12,8 @@ from websockets.exceptions import InvalidStatus
 
 from charging import admission, services
 from charging.models import ChargePoint, Message, OutboundCall
-from tests.e2e.harness import charger, in_thread, wait_until
+from levity.devstack import charger, wait_until
+from tests.e2e.harness import in_thread
 
 from .harness import FaultStack, kill_group, send_command
 

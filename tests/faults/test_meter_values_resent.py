@@ -12,7 +12,8 @@ import websockets
 from django.db import connection
 
 from charging.models import Message, MeterValue
-from tests.e2e.harness import in_thread, wait_until
+from levity.devstack import wait_until
+from tests.e2e.harness import in_thread
 
 from .harness import FaultStack
 

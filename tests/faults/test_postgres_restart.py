@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.e2e.harness import wait_until
+from levity.devstack import wait_until
 
 from .harness import CallStats, assert_sessions_stored_once, group_pids, quiet, session_charger
 

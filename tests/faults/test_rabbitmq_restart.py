@@ -13,8 +13,7 @@ from django.db import connection
 from kombu import Connection as AmqpConnection
 
 from charging.models import ConnectionEvent
-from tests.conftest import _rabbitmqctl
-from tests.e2e.harness import wait_until
+from levity.devstack import rabbitmqctl, wait_until
 
 from .harness import (
     CallStats,
@@ -51,11 +50,11 @@ def _outage(url: str) -> tuple[float, float]:
         pytest.fail("needs rabbitmqctl to restart the local RabbitMQ")
     began = time.monotonic()
     try:
-        _rabbitmqctl("stop_app")
+        rabbitmqctl("stop_app")
         time.sleep(DOWN)
     finally:
         # Whatever happened, leave RabbitMQ running for the rest of the test run.
-        _rabbitmqctl("start_app")
+        rabbitmqctl("start_app")
         wait_until(lambda: _broker_up(url), timeout=60, what="RabbitMQ to take connections")
     return began, time.monotonic()
 

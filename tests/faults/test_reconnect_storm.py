@@ -12,7 +12,7 @@ import websockets
 from django.db import connection
 
 from charging.models import ChargePoint, ConnectionEvent
-from tests.e2e.harness import wait_until
+from levity.devstack import wait_until
 
 from .harness import quiet
 

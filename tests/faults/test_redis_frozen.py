@@ -15,7 +15,7 @@ from ocpp.v16 import call
 from rest_framework.authtoken.models import Token
 
 from benchmarks.command_latency import start_web
-from tests.e2e.harness import charger
+from levity.devstack import charger
 
 from .harness import FaultStack, PrivateRedis
 

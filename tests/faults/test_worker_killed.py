@@ -12,7 +12,7 @@ import pytest
 import websockets
 
 from charging.models import Direction, Message, MeterValue, Transaction
-from tests.e2e.harness import wait_until
+from levity.devstack import wait_until
 
 from .harness import CallStats, RetryingCharger, kill_group, quiet
 

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from gateway.bus import split_retry_options
+from charging.protocol.envelope import DEFAULT_AMQP_URL, amqp_retry_options
 from gateway.cli import build_parser, config_from_args
-from gateway.config import DEFAULT_AMQP_URL, GatewayConfig
+from gateway.config import GatewayConfig
 
 
 def test_defaults() -> None:
@@ -65,10 +65,10 @@ def test_command_line_overrides_environment(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_pika_retry_options_are_stripped_from_the_amqp_url() -> None:
-    url, attempts, delay = split_retry_options(DEFAULT_AMQP_URL)
+    url, attempts, delay = amqp_retry_options(DEFAULT_AMQP_URL)
     assert url == "amqp://guest:guest@localhost:5672/%2F"
     assert (attempts, delay) == (20, 1.0)
-    url, attempts, _ = split_retry_options("amqp://localhost/?heartbeat=10")
+    url, attempts, _ = amqp_retry_options("amqp://localhost/?heartbeat=10")
     assert (url, attempts) == ("amqp://localhost/?heartbeat=10", 1)
 
 

@@ -1,7 +1,6 @@
 """The embedded LocalBus behind a real gateway: commands from other threads, the publisher hook."""
 
 import asyncio
-import runpy
 import threading
 from typing import Any
 
@@ -11,7 +10,8 @@ from websockets.asyncio.client import connect
 import gateway.cli
 import levity.embedded
 from charging.protocol import envelope as env
-from levity.embedded import LocalBus, local_call_publisher
+from levity.embedded import LocalBus
+from tasks import transport
 
 from .helpers import OCPP16, eventually, outbound_call, run, running_gateway
 
@@ -55,8 +55,8 @@ def test_submit_call_reaches_the_connected_charger_and_is_refused_otherwise() ->
     run(scenario())
 
 
-def test_no_publisher_outside_the_embedded_process() -> None:
-    assert local_call_publisher() is None
+def test_no_local_publisher_outside_the_embedded_process() -> None:
+    assert transport._local_publisher is None
 
 
 def test_main_publishes_the_running_bus_s_submit_call(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,21 +76,12 @@ def test_main_publishes_the_running_bus_s_submit_call(monkeypatch: pytest.Monkey
 
     async def fake_run(config: Any, bus: Any = None) -> None:
         seen["bus"] = bus
-        seen["publisher"] = local_call_publisher()
+        seen["publisher"] = transport._local_publisher
 
     monkeypatch.setattr(levity.embedded, "django_handler", RecordingHandler)
     monkeypatch.setattr(levity.embedded, "serve_web", lambda host, port: web)
     monkeypatch.setattr(gateway.cli, "run", fake_run)
     levity.embedded.main(["--port", "0", "--web-port", "0"])
     assert seen["publisher"] == seen["bus"].submit_call
-    assert local_call_publisher() is None
+    assert transport._local_publisher is None
     assert web.stopped
-
-
-@pytest.mark.filterwarnings("ignore:.*found in sys.modules:RuntimeWarning")
-def test_python_m_runs_the_importable_module_s_main(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`python -m levity.embedded` must set the hook in `levity.embedded`, not in `__main__`."""
-    calls: list[str] = []
-    monkeypatch.setattr(levity.embedded, "main", lambda: calls.append("main"))
-    runpy.run_module("levity.embedded", run_name="__main__")
-    assert calls == ["main"]

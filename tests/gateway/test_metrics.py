@@ -11,7 +11,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
-from gateway.metrics import UNKNOWN, frame_head
+from gateway.metrics import UNKNOWN
 
 from .helpers import OCPP16, FakeBus, http_get, outbound_call, run, running_gateway
 
@@ -42,15 +42,6 @@ def frames(samples: Samples, direction: str, message_type: str, action: str) -> 
         message_type=message_type,
         action=action,
     )
-
-
-def test_frame_head_reads_type_id_and_action_without_validating() -> None:
-    assert frame_head('[2,"1","Heartbeat",{}]') == ("CALL", "1", "Heartbeat")
-    assert frame_head('[3,"1",{}]') == ("CALLRESULT", "1", "")
-    assert frame_head('[4,"1","InternalError","",{}]') == ("CALLERROR", "1", "")
-    assert frame_head("not json") == ("invalid", "", "")
-    assert frame_head('[9,"1"]') == ("invalid", "1", "")
-    assert frame_head("{}") == ("invalid", "", "")
 
 
 def test_frames_connections_and_call_latency_move_after_an_exchange() -> None:

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from charging import services
 from charging.models import Message, OutboundCall
+from levity.devstack import wait_until
 from levity.periodic import run_every, start_message_pruning, start_stale_call_expiry
-from tests.e2e.harness import wait_until
 from tests.factories import make_charge_point, make_message
 
 

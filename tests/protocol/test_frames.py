@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from charging.protocol import Call, CallError, CallResult, FrameError, MessageType, parse
+from charging.protocol.frames import CALL, CALLERROR, CALLRESULT, INVALID, FrameHead, peek
 
 
 def test_call_round_trips():
@@ -100,3 +101,21 @@ frame_like = st.tuples(
 @given(frame_like)
 def test_frame_shaped_json_is_a_frame_or_a_frame_error(value):
     _check(json.dumps(value))
+    assert peek(json.dumps(value)).message_type in {CALL, CALLRESULT, CALLERROR, INVALID}
+
+
+def test_peek_reads_type_id_and_action_without_validating():
+    assert peek('[2,"1","Heartbeat",{}]') == ("CALL", "1", "Heartbeat")
+    assert peek('[3,"1",{}]') == ("CALLRESULT", "1", "")
+    assert peek('[4,"1","InternalError","",{}]') == ("CALLERROR", "1", "")
+    assert peek("not json") == ("invalid", "", "")
+    assert peek('[9,"1"]') == ("invalid", "1", "")
+    assert peek("{}") == ("invalid", "", "")
+    # Lenient where `parse` refuses: a CALL without its payload still counts as a CALL.
+    assert peek('[2,"1","Heartbeat"]') == FrameHead(CALL, "1", "Heartbeat")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_peek_never_raises(text):
+    assert isinstance(peek(text), FrameHead)
