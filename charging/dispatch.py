@@ -258,14 +258,19 @@ def _handle_frame_event(
     while True:
         try:
             with transaction.atomic():
-                charge_point = services.charge_point_lock_received(
-                    charge_point_id=envelope["cp"],
-                    at=received_at,
-                    connection_id=envelope["conn"],
-                    call=_call_key(frame),
-                )
+                inbound = _inbound_message(frame, envelope, received_at)
+                try:
+                    charge_point = services.charge_point_lock_received(
+                        charge_point_id=envelope["cp"],
+                        at=received_at,
+                        connection_id=envelope["conn"],
+                        call=_call_key(frame),
+                        inbound=inbound,
+                    )
+                except IntegrityError as error:  # the frame's Message, stored before
+                    raise _Redelivered(error) from error
                 return _handle_frame(
-                    charge_point, frame, envelope, received_at, attempt, failed=failed
+                    charge_point, frame, envelope, received_at, attempt, inbound, failed=failed
                 )
         except _Redelivered as redelivered:
             with transaction.atomic():
@@ -284,6 +289,41 @@ def _call_key(frame: Frame | FrameError) -> tuple[str, str] | None:
         return frame.unique_id, frame.action
     if isinstance(frame, FrameError) and frame.message_type == MessageType.call:
         return frame.unique_id or "", ""
+    return None
+
+
+def _inbound_message(
+    frame: Frame | FrameError, envelope: wire.Inbound, received_at: datetime
+) -> Message | None:
+    """The unsaved Message of a CALL or of a frame that could not be read, stored with the
+    charge point's lock (one statement on PostgreSQL); an answer's is stored once the CALL it
+    answers is found."""
+    common: dict[str, Any] = {
+        "charge_point_id": envelope["cp"],
+        "direction": Direction.IN,
+        "frame_id": envelope["id"],
+        "connection_id": envelope["conn"],
+        "received_at": received_at,
+    }
+    if isinstance(frame, Call):
+        return services.message_build(
+            message_type=MessageType.call,
+            unique_id=frame.unique_id,
+            action=frame.action,
+            payload=frame.payload,
+            **common,
+        )
+    if isinstance(frame, FrameError):
+        text = envelope.get("text", "")
+        return services.message_build(
+            message_type=frame.message_type,
+            unique_id=frame.unique_id or "",
+            raw=text if isinstance(text, str) else repr(text),
+            error_code=frame.error.code,
+            error_description=frame.error.description,
+            error_details=frame.error.details,
+            **common,
+        )
     return None
 
 
@@ -342,27 +382,18 @@ def _handle_frame(
     envelope: wire.Inbound,
     received_at: datetime,
     attempt: _Attempt,
+    inbound: Message | None,
     *,
     failed: CallError | None = None,
 ) -> wire.Reply:
-    """Record and process one frame (parsed, or the error parsing it raised) of the locked
-    `charge_point`; `failed`: the CALLERROR its pipeline ended with in an attempt rolled back
-    (only the frame and that answer are recorded then)."""
+    """Process one frame (parsed, or the error parsing it raised) of the locked `charge_point`,
+    whose Message is `inbound` (stored with the lock) unless it is an answer; `failed`: the
+    CALLERROR its pipeline ended with in an attempt rolled back (only the frame and that answer
+    are recorded then)."""
     if isinstance(frame, FrameError):
         error = frame
-        text = envelope.get("text", "")
-        message = _record_inbound(
-            charge_point=charge_point,
-            message_type=error.message_type,
-            unique_id=error.unique_id or "",
-            raw=text if isinstance(text, str) else repr(text),
-            error_code=error.error.code,
-            error_description=error.error.description,
-            error_details=error.error.details,
-            frame_id=envelope["id"],
-            connection_id=envelope["conn"],
-            received_at=received_at,
-        )
+        assert inbound is not None
+        message = inbound
         logger.warning(
             "%s: bad frame: %s %s", charge_point.id, error.error.code, error.error.details
         )
@@ -374,8 +405,11 @@ def _handle_frame(
         _record_answer(charge_point, message, answer)
         return wire.reply(envelope, send=answer.to_json())
     if isinstance(frame, Call):
-        repeated = _find_repeat(charge_point, frame)
-        return _handle_call(charge_point, frame, envelope, received_at, repeated, failed, attempt)
+        assert inbound is not None
+        repeated = _find_repeat(charge_point, frame, inbound)
+        return _handle_call(
+            charge_point, frame, envelope, received_at, inbound, repeated, failed, attempt
+        )
     return _handle_answer(charge_point, frame, envelope, received_at, attempt)
 
 
@@ -384,24 +418,14 @@ def _handle_call(
     call: Call,
     envelope: wire.Inbound,
     received_at: datetime,
+    message: Message,
     repeated: tuple[Message, Message] | None,
     failed: CallError | None,
     attempt: _Attempt,
 ) -> wire.Reply:
-    message = _record_inbound(
-        charge_point=charge_point,
-        message_type=MessageType.call,
-        unique_id=call.unique_id,
-        action=call.action,
-        payload=call.payload,
-        frame_id=envelope["id"],
-        connection_id=envelope["conn"],
-        received_at=received_at,
-        note=f"repeat of message {repeated[0].pk}: answered again, not processed"
-        if repeated
-        else "",
-    )
     if repeated is not None:
+        message.note = f"repeat of message {repeated[0].pk}: answered again, not processed"
+        message.save(update_fields=["note"])
         stored = repeated[1]
         services.message_record(
             charge_point=charge_point,
@@ -439,8 +463,10 @@ def _handle_call(
     return wire.reply(envelope, send=answer.to_json(), calls=calls)
 
 
-def _find_repeat(charge_point: ChargePoint, call: Call) -> tuple[Message, Message] | None:
-    """The CALL this one repeats, and our answer to it.
+def _find_repeat(
+    charge_point: ChargePoint, call: Call, message: Message
+) -> tuple[Message, Message] | None:
+    """The CALL this one (stored as `message`) repeats, and our answer to it.
 
     A charger sends a CALL again when our answer was lost; it may not send another CALL while one
     is unanswered (OCPP-J 1.6 §4.1.1), so a repeat directly follows the original. Only that
@@ -456,6 +482,7 @@ def _find_repeat(charge_point: ChargePoint, call: Call) -> tuple[Message, Messag
         charge_point=charge_point,
         unique_id=services.clean_key(call.unique_id),
         action=services.clean_key(call.action),
+        before=message,
     )
     if previous is None or previous.payload != services.clean_json(call.payload):
         return None

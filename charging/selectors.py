@@ -147,12 +147,19 @@ def message_get_answer(*, message: Message) -> Message | None:
 
 
 def message_get_latest_call(
-    *, charge_point: ChargePoint, unique_id: str | None = None, action: str | None = None
+    *,
+    charge_point: ChargePoint,
+    unique_id: str | None = None,
+    action: str | None = None,
+    before: Message | None = None,
 ) -> Message | None:
-    """The charge point's most recent inbound CALL (with this unique id and action)."""
+    """The charge point's most recent inbound CALL (with this unique id and action; stored
+    before `before`)."""
     calls = Message.objects.filter(
         charge_point=charge_point, direction=Direction.IN, message_type=MessageTypeChoice.CALL
     )
+    if before is not None:
+        calls = calls.filter(id__lt=before.pk)
     if unique_id is not None:
         calls = calls.filter(unique_id=unique_id)
     if action is not None:

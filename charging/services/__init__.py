@@ -57,6 +57,7 @@ from .messages import (
     clean_json,
     clean_key,
     clean_text,
+    message_build,
     message_record,
     message_record_violations,
 )
@@ -159,6 +160,7 @@ __all__ = [
     "connector_status_update",
     "id_tag_authorize",
     "message_prune",
+    "message_build",
     "message_record",
     "message_record_violations",
     "Pruned",

@@ -53,9 +53,16 @@ def _append_note(current: str, note: str) -> str:
 # --- messages -------------------------------------------------------------------------------
 
 
-def message_record(
+def message_record(*, charge_point: ChargePoint, **fields: Any) -> Message:
+    """Store one OCPP-J frame (the fields of `message_build`). Whatever a charger sent, the row
+    can be written."""
+    return _insert(message_build(charge_point=charge_point, **fields))
+
+
+def message_build(
     *,
-    charge_point: ChargePoint,
+    charge_point: ChargePoint | None = None,
+    charge_point_id: str | None = None,
     direction: Direction | str,
     message_type: int | None,
     unique_id: str = "",
@@ -71,26 +78,28 @@ def message_record(
     note: str = "",
     received_at: datetime | None = None,
 ) -> Message:
-    """Store one OCPP-J frame. Whatever a charger sent, the row can be written."""
-    return _insert(
-        Message(
-            charge_point=charge_point,
-            direction=direction,
-            message_type=message_type if message_type in (2, 3, 4) else None,
-            unique_id=clean_key(unique_id),
-            action=clean_key(action),
-            payload=clean_json(payload),
-            raw=clean_text(raw),
-            error_code=clean_key(error_code),
-            error_description=clean_text(error_description),
-            error_details=clean_json(error_details),
-            answer_to=answer_to,
-            frame_id=frame_id,
-            connection_id=clean_key(connection_id),
-            note=note,
-            received_at=received_at,
-        )
+    """The unsaved row `message_record` stores (of `charge_point`, or of the charge point
+    `charge_point_id` before it is read), every field made storable."""
+    message = Message(
+        charge_point=charge_point,
+        direction=direction,
+        message_type=message_type if message_type in (2, 3, 4) else None,
+        unique_id=clean_key(unique_id),
+        action=clean_key(action),
+        payload=clean_json(payload),
+        raw=clean_text(raw),
+        error_code=clean_key(error_code),
+        error_description=clean_text(error_description),
+        error_details=clean_json(error_details),
+        answer_to=answer_to,
+        frame_id=frame_id,
+        connection_id=clean_key(connection_id),
+        note=note,
+        received_at=received_at,
     )
+    if charge_point is None:
+        message.charge_point_id = charge_point_id
+    return message
 
 
 _INSERTED_FIELDS = [field for field in Message._meta.concrete_fields if not field.primary_key]
@@ -107,19 +116,31 @@ def _insert_sql(vendor: str) -> str:
     )
 
 
-def _insert(message: Message) -> Message:
-    """`message.save()` for a new row in one prepared INSERT … RETURNING (PostgreSQL, SQLite
-    ≥ 3.35): two frames a CALL, the ORM's per-query set-up was a third of their cost."""
+def message_insert_statement(message: Message) -> tuple[str, list[Any]]:
+    """The prepared INSERT … RETURNING id of the unsaved `message`, and its parameters, for a
+    caller that sends it with another statement (`message_inserted` then notes the id)."""
     params = [
         field.get_db_prep_save(field.pre_save(message, True), connection)
         for field in _INSERTED_FIELDS
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(connection.vendor), params)
-        message.pk = cursor.fetchone()[0]
+    return _insert_sql(connection.vendor), params
+
+
+def message_inserted(message: Message, pk: int) -> Message:
+    """`message`, stored with `pk`, as `save()` leaves a new row."""
+    message.pk = pk
     message._state.adding = False
     message._state.db = connection.alias
     return message
+
+
+def _insert(message: Message) -> Message:
+    """`message.save()` for a new row in one prepared INSERT … RETURNING (PostgreSQL, SQLite
+    ≥ 3.35): two frames a CALL, the ORM's per-query set-up was a third of their cost."""
+    sql, params = message_insert_statement(message)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return message_inserted(message, cursor.fetchone()[0])
 
 
 def message_record_violations(

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from ocpp.v16 import call
 
+from charging import conf
 from levity.devstack import ROOT, Process, charger, free_port, health, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -192,10 +193,9 @@ def test_levity_up_with_services_runs_gateway_worker_and_web(stack, e2e_db, tmp_
     """With AMQP_URL/DATABASE_URL set, `levity up` runs the production processes against them."""
     port, web_port = free_port(), free_port()
     levity = shutil.which("levity", path=os.path.dirname(sys.executable)) or "levity"
-    from django.conf import settings
 
     # The production processes need all three services (levity up refuses AMQP_URL alone).
-    env = {**stack.env, "REDIS_URL": stack.env.get("REDIS_URL") or settings.REDIS_URL}
+    env = {**stack.env, "REDIS_URL": stack.env.get("REDIS_URL") or conf.get("REDIS_URL")}
     up = Process(
         "levity-up-services",
         [levity, "up", "--port", str(port), "--web-port", str(web_port)],

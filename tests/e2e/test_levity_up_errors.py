@@ -12,8 +12,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.conf import settings
 
+from charging import conf
 from levity.devstack import ROOT, free_port
 
 pytestmark = pytest.mark.e2e
@@ -80,7 +80,7 @@ def test_an_unreachable_broker_is_named_before_any_banner(tmp_path):
         AMQP_URL=f"amqp://guest:secret@127.0.0.1:{closed}//",
         # The maintenance database: it exists, so only the broker is wrong.
         DATABASE_URL=urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres")),
-        REDIS_URL=settings.REDIS_URL,
+        REDIS_URL=conf.get("REDIS_URL"),
     )
     assert_one_line(code, lines, f"127.0.0.1:{closed}", "unreachable", "AMQP_URL")
     assert "secret" not in lines[0]

@@ -13,11 +13,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from ocpp.v16 import call
 from prometheus_client.parser import text_string_to_metric_families
 
+from charging import conf
 from levity.devstack import Process, charger, free_port, health, rabbitmq_vhost, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -95,7 +95,7 @@ def test_levity_up_flower_and_multiprocess_metrics(transactional_db, own_vhost, 
         "AMQP_URL": own_vhost,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         # The production processes need all three services (levity/preflight.py).
-        "REDIS_URL": os.environ.get("REDIS_URL") or settings.REDIS_URL,
+        "REDIS_URL": os.environ.get("REDIS_URL") or conf.get("REDIS_URL"),
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         "FLOWER_BASIC_AUTH": "ops:pw-123",
         "DJANGO_SETTINGS_MODULE": "levity_backend.settings",

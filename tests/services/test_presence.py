@@ -10,7 +10,7 @@ import pytest
 import redis
 from django.utils import timezone
 
-from charging import coordination, services
+from charging import conf, coordination, services
 from charging.models import ChargePoint, ConnectionEvent, OutboundCall
 from charging.protocol import envelope as env
 from tests.factories import make_charge_point
@@ -23,7 +23,7 @@ TTL = 30.0
 @pytest.fixture
 def presence(settings):
     settings.OCPP_GATEWAY_PRESENCE_TTL = TTL
-    client = redis.Redis.from_url(settings.REDIS_URL)
+    client = redis.Redis.from_url(conf.get("REDIS_URL"))
     tag = secrets.token_hex(3)
     alive, dead = f"gw-alive-{tag}", f"gw-dead-{tag}"
     client.set(env.gateway_lease_key(alive), "{}", ex=60)
