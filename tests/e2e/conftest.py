@@ -1,7 +1,14 @@
-"""End-to-end tests: their fixtures `stack` and `e2e_db` live in tests/e2e/fixtures.py, made
+"""End-to-end tests: `own_vhost` here; `stack` and `e2e_db` live in tests/e2e/fixtures.py, made
 visible to every suite by tests/conftest.py (tests/browser uses them too)."""
 
+import os
+import uuid
+
 import pytest
+
+from tests.conftest import _rabbitmqctl
+
+from .harness import AMQP_URL
 
 
 @pytest.fixture
@@ -11,3 +18,14 @@ def real_hashers(settings):
     from django.conf import global_settings
 
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+
+
+@pytest.fixture
+def own_vhost():
+    """The URL of a virtual host nobody else consumes: the test's own worker gets every event."""
+    vhost = f"levity-test-{os.getpid()}-own-{uuid.uuid4().hex[:6]}"
+    _rabbitmqctl("add_vhost", vhost)
+    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    base = AMQP_URL.rsplit("/", 1)[0]
+    yield f"{base}/{vhost}"
+    _rabbitmqctl("delete_vhost", vhost)
