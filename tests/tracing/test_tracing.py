@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -56,6 +57,55 @@ def no_otel_env(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_enabled_only_by_the_standard_variables(environ: dict[str, str], enabled: bool) -> None:
     assert tracing.tracing_enabled(environ) is enabled
+
+
+def test_asked_for_without_the_packages_stays_off(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "console")
+    monkeypatch.setitem(sys.modules, "opentelemetry", None)  # as if not installed
+
+    async def forward(event: Any) -> None: ...
+
+    assert tracing.tracing_setup(tracing.WORKER) is False
+    assert "OpenTelemetry is not installed" in caplog.text
+    assert tracing.traced_forward(forward) is forward
+    assert tracing.trace_headers() is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "name", "attributes"),
+    [
+        (
+            "frame",
+            {"text": '[3,"u-7",{}]'},
+            "ocpp CALLRESULT",
+            {"ocpp.message_type": "CALLRESULT", "ocpp.unique_id": "u-7"},
+        ),
+        (
+            "frame",
+            {"text": '[4,"u-8","NotSupported","",{}]'},
+            "ocpp CALLERROR",
+            {"ocpp.message_type": "CALLERROR", "ocpp.unique_id": "u-8"},
+        ),
+        ("frame", {"text": "not json"}, "ocpp invalid", {"ocpp.message_type": "invalid"}),
+        (
+            "frame",
+            {"text": '[2,"u-9",7,{}]'},
+            "ocpp CALL",
+            {"ocpp.message_type": "CALL", "ocpp.unique_id": "u-9"},
+        ),
+        ("connect", {"remote": "10.0.0.1:5"}, "ocpp connect", {}),
+        ("call_timeout", {"unique_id": "u-1"}, "ocpp call_timeout", {"ocpp.unique_id": "u-1"}),
+    ],
+)
+def test_event_attributes_and_span_names(
+    kind: env.Kind, fields: dict[str, str], name: str, attributes: dict[str, str]
+) -> None:
+    event = env.inbound(kind, cp="CP-9", conn="c", gateway="g", reply_to="r", **fields)
+    expected = {"ocpp.charge_point_id": "CP-9", "levity.event": kind, **attributes}
+    assert tracing.event_attributes(event) == expected
+    assert tracing.span_name(expected) == name
 
 
 def frame_event(cp: str, reply_to: str, text: str) -> env.Inbound:
