@@ -5,10 +5,11 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import after_setup_logger
+from celery.signals import after_setup_logger, worker_init, worker_process_init
 from kombu import Exchange, Queue
 
 from charging.protocol import envelope
+from charging.tracing import WORKER, tracing_setup
 from tasks.maintenance import EXPIRE_STALE_CALLS_TASK, PRUNE_MESSAGES_TASK, REAP_DEAD_GATEWAYS_TASK
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "levity_backend.settings")
@@ -54,3 +55,17 @@ def _quiet_per_task_lines(**kwargs: Any) -> None:
     if not getattr(settings, "LOG_EVERY_TASK", False):
         for name in ("celery.app.trace", "celery.worker.strategy"):
             logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@worker_process_init.connect
+def _trace_worker_process(**kwargs: Any) -> None:
+    """Tracing starts in each prefork child: its span exporter's thread would not survive the
+    fork (docs/tracing.md)."""
+    tracing_setup(WORKER)
+
+
+@worker_init.connect
+def _trace_worker_without_children(sender: Any = None, **kwargs: Any) -> None:
+    pool = getattr(sender, "pool_cls", "")
+    if "prefork" not in (pool if isinstance(pool, str) else pool.__module__):
+        tracing_setup(WORKER)  # solo and threads pools run tasks in this process

@@ -9,6 +9,8 @@ import dataclasses
 import logging
 import signal
 
+from charging.tracing import GATEWAY, tracing_setup
+
 from .bus import AmqpBus, Bus
 from .config import COMPRESSIONS, GatewayConfig
 from .server import Gateway
@@ -179,4 +181,5 @@ def configure_logging(level: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level)
+    tracing_setup(GATEWAY)  # before the bus connects: aio-pika is instrumented here
     asyncio.run(run(config_from_args(args)))

@@ -15,6 +15,7 @@ from charging.protocol import Call, CallError, FrameError, parse
 from charging.protocol import envelope as env
 from charging.protocol.errors import InternalError
 from charging.protocol.frames import CALL, CALLERROR, CALLRESULT, FrameHead, peek
+from charging.tracing import traced_forward
 
 from .bus import Bus
 from .limits import IDLE_CLOSE, TokenBucket
@@ -233,10 +234,11 @@ class Connection:
         return event
 
     async def _forward_all(self) -> None:
+        forward = traced_forward(self._forward)  # self._forward itself unless tracing is on
         while True:
             event = await self._events.get()
             try:
-                await self._forward(event)
+                await forward(event)
             except Exception:
                 log.exception("%s: forwarding %s event failed", self, event["kind"])
             if event["kind"] == "disconnect":

@@ -3,6 +3,7 @@
 from celery import current_app
 
 from charging.protocol import envelope as env
+from charging.tracing import trace_headers
 
 _RETRY_POLICY = {"max_retries": 5, "interval_start": 0.1, "interval_step": 0.5, "interval_max": 2}
 
@@ -19,6 +20,7 @@ def send(reply: env.Reply | env.CloseRequest, *, reply_to: str) -> None:
             content_type="application/json",
             content_encoding="utf-8",
             delivery_mode=1,  # transient: the queue is exclusive and dies with its gateway
+            headers=trace_headers(),  # None unless tracing is on (docs/tracing.md)
             retry=True,
             retry_policy=_RETRY_POLICY,
         )

@@ -9,7 +9,6 @@ import shutil
 import sys
 import urllib.error
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from ocpp.v16 import call
 from prometheus_client.parser import text_string_to_metric_families
 
 from charging import conf
-from levity.devstack import Process, charger, free_port, health, rabbitmq_vhost, wait_until
+from levity.devstack import Process, charger, free_port, health, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -74,14 +73,6 @@ def test_gateway_and_web_metrics_move_through_the_real_stack(e2e_db, client) -> 
         frozenset({"direction": "in", "action": "Heartbeat"}.items()),
     )
     assert web[recent] == 1
-
-
-@pytest.fixture
-def own_vhost():
-    """A virtual host nobody else consumes: `levity up`'s worker gets every event."""
-    vhost = f"levity-test-{os.getpid()}-up-{uuid.uuid4().hex[:6]}"
-    with rabbitmq_vhost(vhost) as url:
-        yield url
 
 
 def test_levity_up_flower_and_multiprocess_metrics(transactional_db, own_vhost, tmp_path: Path):
