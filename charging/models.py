@@ -428,11 +428,9 @@ class OutboundCall(models.Model):
     response = models.JSONField(null=True, blank=True)
     error_code = models.CharField(max_length=64, blank=True, default="")
     error_description = models.TextField(blank=True, default="")
-    # Dotted path of `def callback(*, call: OutboundCall) -> None`, run when the call completes.
-    callback = models.CharField(max_length=255, blank=True, default="")
-    # Dotted path of `def confirm(*, call: OutboundCall) -> str`, asked when a delayed call is due:
-    # "" sends it, any other text is why it is cancelled instead (docs/envelope.md, `call_due`).
-    confirm = models.CharField(max_length=255, blank=True, default="")
+    # The registered flow the call is sent for, when not its action's own (e.g. AutoRemoteStart):
+    # what it does when due, answered or ended (charging.services.outbound_actions).
+    flow = models.CharField(max_length=64, blank=True, default="")
     requested_by = models.CharField(max_length=255, blank=True, default="")
     connection_id = models.CharField(max_length=64, blank=True, default="")
     delay = models.FloatField(default=0.0, help_text="Seconds before the gateway queues it")
