@@ -15,7 +15,7 @@ from . import admission, conf, metrics, selectors, services
 from .clock import parse_charger_time
 from .middleware.base import MessageContext
 from .middleware.pipeline import get_pipeline
-from .models import ChargePoint, Direction, Message, OutboundCallStatus
+from .models import ChargePoint, ConnectionRoute, Direction, Message, OutboundCallStatus
 from .protocol import Call, CallError, CallResult, FrameError, MessageType, OCPPError, parse
 from .protocol import envelope as wire
 from .protocol.errors import ActionNotImplemented, InternalError, NotSupported, SecurityError
@@ -150,18 +150,17 @@ def _handle(envelope: dict[str, Any], attempt: _Attempt) -> wire.Reply:
             return replayed
         if kind == "connect":
             previous = charge_point.connection_id if charge_point.connected else ""
-            previous_reply_to = charge_point.reply_to
+            previous_reply_to = _route_reply_to(charge_point)
             services.charge_point_connected(
                 charge_point=charge_point,
                 connection_id=envelope["conn"],
                 gateway_id=envelope.get("gateway", ""),
-                reply_to=envelope.get("reply_to", ""),
                 remote=envelope.get("remote") or "",
                 subprotocol=envelope.get("subprotocol"),
                 at=received_at,
                 frame_id=envelope["id"],
             )
-            attempt.closes.extend(_superseded(charge_point, inbound, previous, previous_reply_to))
+            attempt.closes.extend(_routed(charge_point, inbound, previous, previous_reply_to))
         elif kind == "disconnect":
             services.charge_point_disconnected(
                 charge_point=charge_point,
@@ -204,20 +203,33 @@ def _handle_handshake(envelope: wire.Inbound) -> wire.Reply:
     )
 
 
-def _superseded(
+def _route_reply_to(charge_point: ChargePoint) -> str:
+    """The reply queue of the gateway holding the charge point's current connection."""
+    route = ConnectionRoute.objects.filter(pk=charge_point.pk).values_list("reply_to", flat=True)
+    return route.first() or ""
+
+
+def _routed(
     charge_point: ChargePoint, envelope: wire.Inbound, previous: str, previous_reply_to: str
 ) -> list[tuple[str, wire.CloseRequest]]:
-    """After a `connect`: the connection that lost, when another gateway holds it.
+    """After a `connect`: the connection's route when it won, and the connection that lost,
+    when another gateway holds it.
 
     The newest connection wins (docs/gateway.md). A gateway closes its own older socket of the
     same charge point, but cannot see one on another gateway: that one is told here. A connect
     older than the current connection (delivered late) loses itself.
     """
-    conn, reply_to = envelope["conn"], envelope.get("reply_to", "")
+    conn, reply_to = envelope["conn"], services.clean_text(envelope.get("reply_to", ""))[:255]
     if charge_point.connection_id == conn:  # this connection won
+        ConnectionRoute.objects.bulk_create(
+            [ConnectionRoute(charge_point=charge_point, reply_to=reply_to)],
+            update_conflicts=True,
+            unique_fields=["charge_point"],
+            update_fields=["reply_to"],
+        )
         if previous and previous != conn and previous_reply_to and previous_reply_to != reply_to:
             return [(previous_reply_to, wire.close_request(charge_point.id, previous))]
-    elif charge_point.connected and reply_to and charge_point.reply_to != reply_to:
+    elif charge_point.connected and reply_to and previous_reply_to != reply_to:
         return [(reply_to, wire.close_request(charge_point.id, conn))]
     return []
 

@@ -57,7 +57,6 @@ class ChargePoint(models.Model):
     connected = models.BooleanField(default=False)
     connection_id = models.CharField(max_length=64, blank=True, default="")
     gateway_id = models.CharField(max_length=255, blank=True, default="")
-    reply_to = models.CharField(max_length=255, blank=True, default="")
     last_connect_at = models.DateTimeField(null=True, blank=True)
     last_disconnect_at = models.DateTimeField(null=True, blank=True)
     last_boot_at = models.DateTimeField(null=True, blank=True)
@@ -361,6 +360,20 @@ class MeterValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measurand} {self.value} {self.unit}"
+
+
+class ConnectionRoute(models.Model):
+    """Where the gateway holding a charge point's current connection takes messages (its AMQP
+    reply queue): transport state of charging.dispatch, which alone reads and writes it, not the
+    charge point's."""
+
+    charge_point = models.OneToOneField(
+        ChargePoint, on_delete=models.CASCADE, primary_key=True, related_name="route"
+    )
+    reply_to = models.CharField(max_length=255, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.charge_point_id} → {self.reply_to}"
 
 
 class ConnectionEvent(models.Model):

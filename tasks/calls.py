@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 
 from charging.protocol import envelope as env
-from tasks import transport
+from tasks import results, transport
 
 
 @shared_task(
@@ -25,11 +25,11 @@ def send_call(call_id: int) -> dict[str, Any]:
 
     Idempotent: a redelivery after the call was handed over (or ended) publishes nothing.
     """
-    from charging import outcomes, services
+    from charging import services
 
     request = services.outbound_call_start_send(call_id=call_id)
     if request is None:
         return {"status": "skipped"}
     routed = transport.publish_call(request)
     call = services.outbound_call_published(call_id=call_id, routed=routed)
-    return outcomes.call_outcome(call)
+    return results.call_outcome(call)

@@ -1,7 +1,8 @@
 """The generic command API: `send`, `wait`, `call`, `result` (docs/commands.md).
 
 `send` validates and records an OutboundCall, with what the call starts (its action's entry in
-services.outbound_actions), and enqueues the `levity.send_call` task after commit; `wait`
+services.outbound_actions), and has it enqueued after commit (charging.adapters: the
+`levity.send_call` task); `wait`
 blocks the caller's own process (never a worker) until the call ends, on Redis or the database,
 bounded; `call` does both and returns the charger's answer or raises. A request is an
 `ocpp.v16.call` dataclass (`call.Reset(type="Soft")`), or an action name and its payload.
@@ -20,11 +21,10 @@ from django.db import transaction
 from django.utils import timezone
 from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
 
-from .. import outcomes, selectors, services
+from .. import adapters, outcomes, selectors, services
 from ..clock import format_ocpp_time
 from ..models import OutboundCall, OutboundCallStatus
 from ..protocol import MessageType, OCPPError, action_name
-from ..protocol import envelope as wire
 from ..protocol.enums import ALL_ACTIONS, CHARGE_POINT_ACTIONS
 from ..protocol.validation import validate_payload
 from .errors import CallError, CallTimeout, ChargePointOffline, InvalidCommand
@@ -132,7 +132,11 @@ def send(
         if started is not None:
             started.attach(outbound)
         call_id = outbound.pk
-        transaction.on_commit(lambda: _enqueue(call_id, charge_point.id, task_id))
+        transaction.on_commit(
+            lambda: adapters.command_send(
+                call_id=call_id, charge_point_id=charge_point.id, task_id=task_id
+            )
+        )
     return outbound
 
 
@@ -176,21 +180,6 @@ def _has_nul(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_nul(item) for item in value)
     return False
-
-
-def _enqueue(call_id: int, charge_point_id: str, task_id: str) -> None:
-    from celery import current_app
-
-    if wire.SEND_CALL_TASK not in current_app.tasks:
-        # Outside a worker the task modules (`app.conf.imports`) are not loaded yet; eager mode
-        # (embedded) needs the task itself, not just its name.
-        current_app.loader.import_default_modules()
-    # By name, so this app never imports `tasks` (imports flow tasks → charging).
-    current_app.signature(wire.SEND_CALL_TASK, args=(call_id,)).apply_async(
-        task_id=task_id,
-        # The ordered route workers consume (`cp.*`), keyed like the charge point's events.
-        routing_key=wire.routing_key(charge_point_id),
-    )
 
 
 def wait(call: OutboundCall, timeout: float) -> OutboundCall:

@@ -19,6 +19,7 @@ PATHS = {
 
 
 def to_flows(apps, schema_editor):
+    _checked_now(schema_editor)
     OutboundCall = apps.get_model("charging", "OutboundCall")
     for path, flow in FLOWS.items():
         if flow:
@@ -27,12 +28,20 @@ def to_flows(apps, schema_editor):
 
 
 def to_paths(apps, schema_editor):
+    _checked_now(schema_editor)
     OutboundCall = apps.get_model("charging", "OutboundCall")
     for flow, (callback, confirm) in PATHS.items():
         OutboundCall.objects.filter(flow=flow).update(callback=callback, confirm=confirm)
     OutboundCall.objects.filter(
         flow="", action__in=["SetChargingProfile", "RemoteStartTransaction"]
     ).update(callback="charging.services.charging_profiles.charging_profile_call_ended")
+
+
+def _checked_now(schema_editor):
+    # No deferred foreign-key checks left pending for the ALTER TABLE that follows (PostgreSQL
+    # refuses it otherwise).
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):

@@ -12,7 +12,7 @@ from django.db import InterfaceError, OperationalError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from .. import conf, outcomes, selectors
+from .. import adapters, conf, outcomes, selectors
 from ..models import (
     PENDING_CALL_STATUSES,
     ChargePoint,
@@ -162,7 +162,7 @@ def outbound_call_complete(
         _run_hook(call, "on_answer", spec.on_answer, call=call, response=call.response)
     if spec.redact is not None:
         _redact(call, spec.redact)
-    outcomes.store_task_result(call)
+    adapters.outcome_changed(call)
     unique_id = call.unique_id
     db_transaction.on_commit(lambda: outcomes.wake(unique_id, status.value))
     return call
@@ -252,7 +252,7 @@ def outbound_call_published(*, call_id: int, routed: bool) -> OutboundCall:
         if call.status == OutboundCallStatus.QUEUED:
             call.status = OutboundCallStatus.SENT
             call.save(update_fields=["status"])
-            outcomes.store_task_result(call)
+            adapters.outcome_changed(call)
         return call
 
 
