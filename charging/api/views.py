@@ -537,9 +537,7 @@ class AuthorizationKeyView(ChargePointWriteView):
         data.is_valid(raise_exception=True)
         given = data.validated_data.get("key")
         rotate = data.validated_data["rotate"]
-        charge_point = selectors.charge_point_get(charge_point_id=charge_point_id)
-        if rotate and charge_point is None:
-            raise NotFound("No such charge point.")
+        created = selectors.charge_point_get(charge_point_id=charge_point_id) is None
         try:
             key = commands.authorization_key_apply(
                 charge_point_id,
@@ -558,12 +556,13 @@ class AuthorizationKeyView(ChargePointWriteView):
             error["status"] = exc.status
             return Response({"error": error}, status=status.HTTP_409_CONFLICT)
         except commands.CommandError as exc:
+            if rotate and created:  # nothing was sent: there is no such charge point to rotate
+                raise NotFound("No such charge point.") from None
             error, code = _command_failure(exc)
             return Response({"error": error}, status=code)
         body: dict[str, Any] = {"charge_point": charge_point_id, "has_authorization_key": True}
         if given is None:
             body["key"] = key
-        created = charge_point is None
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
