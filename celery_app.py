@@ -8,8 +8,10 @@ from celery import Celery
 from celery.signals import after_setup_logger, worker_init, worker_process_init
 from kombu import Exchange, Queue
 
+from charging import adapters
 from charging.protocol import envelope
 from charging.tracing import WORKER, tracing_setup
+from tasks import results
 from tasks.maintenance import EXPIRE_STALE_CALLS_TASK, PRUNE_MESSAGES_TASK, REAP_DEAD_GATEWAYS_TASK
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "levity_backend.settings")
@@ -44,6 +46,10 @@ app.conf.task_routes = {
     PRUNE_MESSAGES_TASK: {"queue": envelope.INBOUND_QUEUE},
 }
 app.conf.imports = ["tasks.inbound", "tasks.calls", "tasks.maintenance"]
+# The charging app knows no Celery: commands are enqueued, and their outcomes kept as the task's
+# result (django-celery-results), through these.
+adapters.set_command_sender(results.enqueue_send)
+adapters.mirror_outcomes(results.store_task_result)
 
 
 @after_setup_logger.connect

@@ -45,10 +45,10 @@ def _fill(messages: int) -> None:
             "INSERT INTO charging_chargepoint (id, vendor, model, serial_number, "
             "charge_box_serial_number, firmware_version, iccid, imsi, meter_type, "
             "meter_serial_number, registration_status, approved, authorization_key, connected, "
-            "connection_id, gateway_id, reply_to, last_call_unique_id, last_call_action, "
+            "connection_id, gateway_id, last_call_unique_id, last_call_action, "
             "diagnostics_status, firmware_status, created_at) "
             "SELECT 'OLD' || lpad(n::text, 4, '0'), '', '', '', '', '', '', '', '', '', "
-            "'Accepted', true, '', false, '', '', '', '', '', '', '', now() "
+            "'Accepted', true, '', false, '', '', '', '', '', '', now() "
             "FROM generate_series(0, 99) n"
         )
         cursor.execute(
@@ -97,7 +97,7 @@ def _fill(messages: int) -> None:
         # A command per session (its CALL and the frame that asked for it), as auto remote start.
         cursor.execute(
             "INSERT INTO charging_outboundcall (charge_point_id, unique_id, action, payload, "
-            "status, response, error_code, error_description, callback, requested_by, "
+            "status, response, error_code, error_description, flow, requested_by, "
             "connection_id, delay, timeout, source_message_id, message_id, task_id, created_at, "
             "sent_at, answered_at) "
             "SELECT m.charge_point_id, 'old-' || m.id, 'RemoteStartTransaction', "

@@ -15,7 +15,7 @@ from . import admission, conf, metrics, selectors, services
 from .clock import parse_charger_time
 from .middleware.base import MessageContext
 from .middleware.pipeline import get_pipeline
-from .models import ChargePoint, Direction, Message, OutboundCall, OutboundCallStatus
+from .models import ChargePoint, ConnectionRoute, Direction, Message, OutboundCallStatus
 from .protocol import Call, CallError, CallResult, FrameError, MessageType, OCPPError, parse
 from .protocol import envelope as wire
 from .protocol.errors import ActionNotImplemented, InternalError, NotSupported
@@ -27,10 +27,6 @@ logger = logging.getLogger(__name__)
 TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
 _FIRST_BACKOFF = 0.05
 _MAX_BACKOFF = 2.0
-
-# Their answers carry our clock and repeating them has no effect worth avoiding, so a repeated
-# unique id is processed afresh (chargers that restart their id counter at boot reuse ids).
-_NEVER_REPLAYED_ACTIONS = frozenset({"BootNotification", "Heartbeat"})
 
 
 class InvalidResponseError(Exception):
@@ -154,18 +150,17 @@ def _handle(envelope: dict[str, Any], attempt: _Attempt) -> wire.Reply:
             return replayed
         if kind == "connect":
             previous = charge_point.connection_id if charge_point.connected else ""
-            previous_reply_to = charge_point.reply_to
+            previous_reply_to = _route_reply_to(charge_point)
             services.charge_point_connected(
                 charge_point=charge_point,
                 connection_id=envelope["conn"],
                 gateway_id=envelope.get("gateway", ""),
-                reply_to=envelope.get("reply_to", ""),
                 remote=envelope.get("remote") or "",
                 subprotocol=envelope.get("subprotocol"),
                 at=received_at,
                 frame_id=envelope["id"],
             )
-            attempt.closes.extend(_superseded(charge_point, inbound, previous, previous_reply_to))
+            attempt.closes.extend(_routed(charge_point, inbound, previous, previous_reply_to))
         elif kind == "disconnect":
             services.charge_point_disconnected(
                 charge_point=charge_point,
@@ -208,20 +203,33 @@ def _handle_handshake(envelope: wire.Inbound) -> wire.Reply:
     )
 
 
-def _superseded(
+def _route_reply_to(charge_point: ChargePoint) -> str:
+    """The reply queue of the gateway holding the charge point's current connection."""
+    route = ConnectionRoute.objects.filter(pk=charge_point.pk).values_list("reply_to", flat=True)
+    return route.first() or ""
+
+
+def _routed(
     charge_point: ChargePoint, envelope: wire.Inbound, previous: str, previous_reply_to: str
 ) -> list[tuple[str, wire.CloseRequest]]:
-    """After a `connect`: the connection that lost, when another gateway holds it.
+    """After a `connect`: the connection's route when it won, and the connection that lost,
+    when another gateway holds it.
 
     The newest connection wins (docs/gateway.md). A gateway closes its own older socket of the
     same charge point, but cannot see one on another gateway: that one is told here. A connect
     older than the current connection (delivered late) loses itself.
     """
-    conn, reply_to = envelope["conn"], envelope.get("reply_to", "")
+    conn, reply_to = envelope["conn"], services.clean_text(envelope.get("reply_to", ""))[:255]
     if charge_point.connection_id == conn:  # this connection won
+        ConnectionRoute.objects.bulk_create(
+            [ConnectionRoute(charge_point=charge_point, reply_to=reply_to)],
+            update_conflicts=True,
+            unique_fields=["charge_point"],
+            update_fields=["reply_to"],
+        )
         if previous and previous != conn and previous_reply_to and previous_reply_to != reply_to:
             return [(previous_reply_to, wire.close_request(charge_point.id, previous))]
-    elif charge_point.connected and reply_to and charge_point.reply_to != reply_to:
+    elif charge_point.connected and reply_to and previous_reply_to != reply_to:
         return [(reply_to, wire.close_request(charge_point.id, conn))]
     return []
 
@@ -353,27 +361,13 @@ def _replay(envelope: wire.Inbound) -> wire.Reply | None:
         answer = selectors.message_get_answer(message=message)
         # Calls the charger has answered meanwhile must not be sent twice.
         calls = [
-            _wire_call(call)
+            services.outbound_call_wire(call)
             for call in selectors.outbound_call_list_for_message(message=message)
             if call.is_pending and call.message is not None
         ]
         logger.info("%s: event %s redelivered, replaying its answer", envelope["cp"], frame_id)
         return wire.reply(envelope, send=answer.raw if answer else None, calls=calls)
     return None
-
-
-def _wire_call(call: OutboundCall) -> wire.OutboundCall:
-    assert call.message is not None
-    wired: wire.OutboundCall = {
-        "unique_id": call.unique_id,
-        "action": call.action,
-        "text": call.message.raw,
-        "delay": call.delay,
-        "timeout": call.timeout,
-    }
-    if call.confirm and call.delay > 0:
-        wired["confirm"] = True
-    return wired
 
 
 def _handle_frame(
@@ -459,7 +453,10 @@ def _handle_call(
     answer = _run_pipeline(context)
     _record_answer(charge_point, message, answer)
     attempt.labels = metrics.call_labels(call.action, answer)
-    calls = [_send_call(call) for call in context.calls]
+    calls = [
+        services.outbound_call_hand_over(call=call, connection_id=call.connection_id, sent=True)
+        for call in context.calls
+    ]
     return wire.reply(envelope, send=answer.to_json(), calls=calls)
 
 
@@ -472,7 +469,7 @@ def _find_repeat(
     is unanswered (OCPP-J 1.6 §4.1.1), so a repeat directly follows the original. Only that
     latest CALL is compared: chargers that reuse unique ids would otherwise be answered stale.
     """
-    if call.action in _NEVER_REPLAYED_ACTIONS:
+    if services.action_never_replayed(call.action):
         return None
     # The locked row compared this CALL with the latest before it: only a likely repeat costs
     # a query.
@@ -564,23 +561,6 @@ def _record_answer(
         error_details=answer.error_details,
         **common,
     )
-
-
-def _send_call(call: OutboundCall) -> wire.OutboundCall:
-    """Record the CALL frame of a requested call and hand it to the gateway with the reply."""
-    text = Call(call.unique_id, call.action, call.payload).to_json()
-    message = services.message_record(
-        charge_point=call.charge_point,
-        direction=Direction.OUT,
-        message_type=MessageType.call,
-        unique_id=call.unique_id,
-        action=call.action,
-        payload=call.payload,
-        raw=text,
-        connection_id=call.connection_id,
-    )
-    services.outbound_call_mark_sent(call=call, message=message)
-    return _wire_call(call)
 
 
 def _handle_answer(
@@ -680,7 +660,7 @@ def _handle_call_due(
     call.charge_point = charge_point  # the locked row: its check reads it without a query
     if not services.outbound_call_confirm(call=call):
         return []
-    wired = _wire_call(call)
+    wired = services.outbound_call_wire(call)
     wired["delay"] = 0.0
     wired.pop("confirm", None)
     return [wired]

@@ -75,7 +75,6 @@ class ChargePoint(models.Model):
     connected = models.BooleanField(default=False)
     connection_id = models.CharField(max_length=64, blank=True, default="")
     gateway_id = models.CharField(max_length=255, blank=True, default="")
-    reply_to = models.CharField(max_length=255, blank=True, default="")
     last_connect_at = models.DateTimeField(null=True, blank=True)
     last_disconnect_at = models.DateTimeField(null=True, blank=True)
     last_boot_at = models.DateTimeField(null=True, blank=True)
@@ -381,6 +380,20 @@ class MeterValue(models.Model):
         return f"{self.measurand} {self.value} {self.unit}"
 
 
+class ConnectionRoute(models.Model):
+    """Where the gateway holding a charge point's current connection takes messages (its AMQP
+    reply queue): transport state of charging.dispatch, which alone reads and writes it, not the
+    charge point's."""
+
+    charge_point = models.OneToOneField(
+        ChargePoint, on_delete=models.CASCADE, primary_key=True, related_name="route"
+    )
+    reply_to = models.CharField(max_length=255, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.charge_point_id} → {self.reply_to}"
+
+
 class ConnectionEvent(models.Model):
     """A websocket of a charge point was accepted or closed by a gateway, or refused."""
 
@@ -446,11 +459,9 @@ class OutboundCall(models.Model):
     response = models.JSONField(null=True, blank=True)
     error_code = models.CharField(max_length=64, blank=True, default="")
     error_description = models.TextField(blank=True, default="")
-    # Dotted path of `def callback(*, call: OutboundCall) -> None`, run when the call completes.
-    callback = models.CharField(max_length=255, blank=True, default="")
-    # Dotted path of `def confirm(*, call: OutboundCall) -> str`, asked when a delayed call is due:
-    # "" sends it, any other text is why it is cancelled instead (docs/envelope.md, `call_due`).
-    confirm = models.CharField(max_length=255, blank=True, default="")
+    # The registered flow the call is sent for, when not its action's own (e.g. AutoRemoteStart):
+    # what it does when due, answered or ended (charging.services.outbound_actions).
+    flow = models.CharField(max_length=64, blank=True, default="")
     requested_by = models.CharField(max_length=255, blank=True, default="")
     connection_id = models.CharField(max_length=64, blank=True, default="")
     delay = models.FloatField(default=0.0, help_text="Seconds before the gateway queues it")

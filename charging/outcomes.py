@@ -1,17 +1,10 @@
-"""After an outbound call ends: wake the callers waiting for it (Redis) and keep its command
-task's outcome (Celery result backend, django-celery-results). Neither is ever fatal."""
+"""After an outbound call ends: wake the callers waiting for it (Redis). Never fatal."""
 
 from __future__ import annotations
 
 import logging
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
 
 from .coordination import MAX_BLOCK, redis_client, redis_failed
-from .protocol import envelope as wire
-
-if TYPE_CHECKING:
-    from .models import OutboundCall
 
 logger = logging.getLogger(__name__)
 
@@ -60,49 +53,3 @@ def wait_for_wake(unique_id: str, timeout: float) -> bool | None:
     except Exception as error:  # noqa: BLE001 - fall back to the database
         redis_failed(error, fallback=_FALLBACK)
         return None
-
-
-def call_outcome(call: OutboundCall) -> dict[str, Any]:
-    """The JSON outcome of a command, as its task's stored result."""
-    return {
-        "status": call.status,
-        "charge_point": call.charge_point_id,
-        "unique_id": call.unique_id,
-        "action": call.action,
-        "response": call.response,
-        "error_code": call.error_code,
-        "error_description": call.error_description,
-    }
-
-
-def store_task_result(call: OutboundCall) -> None:
-    """Keep the call's current outcome as its command task's result (django-celery-results).
-
-    Always state SUCCESS: the task did its job (handing the CALL over); what the charger made of
-    it is `result["status"]`. Called inside the caller's transaction, under the charge point's
-    lock, so a fast answer's outcome can never be overwritten by the task's `sent`.
-    """
-    if not call.task_id:
-        return
-    from celery import current_app
-
-    # A request-like object, so the row keeps the task's name and arguments (result_extended).
-    request = SimpleNamespace(
-        id=call.task_id,
-        task=wire.SEND_CALL_TASK,
-        args=[call.pk],
-        kwargs={},
-        argsrepr=repr((call.pk,)),
-        kwargsrepr="{}",
-        hostname=None,
-        children=[],
-        meta={},
-        periodic_task_name=None,
-        ignore_result=False,
-    )
-    try:
-        current_app.backend.store_result(
-            call.task_id, call_outcome(call), "SUCCESS", request=request
-        )
-    except Exception:
-        logger.exception("storing the outcome of %s %s failed", call.action, call.unique_id)

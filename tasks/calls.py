@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 
 from charging.protocol import envelope as env
-from tasks import transport
+from tasks import results, transport
 
 
 @shared_task(
@@ -25,21 +25,11 @@ def send_call(call_id: int) -> dict[str, Any]:
 
     Idempotent: a redelivery after the call was handed over (or ended) publishes nothing.
     """
-    from charging import outcomes, services
+    from charging import services
 
-    call = services.outbound_call_start_send(call_id=call_id)
-    if call is None:
+    request = services.outbound_call_start_send(call_id=call_id)
+    if request is None:
         return {"status": "skipped"}
-    request = env.call_request(
-        call.charge_point_id,
-        {
-            "unique_id": call.unique_id,
-            "action": call.action,
-            "text": services.call_frame_text(call),
-            "delay": 0.0,
-            "timeout": call.timeout,
-        },
-    )
     routed = transport.publish_call(request)
     call = services.outbound_call_published(call_id=call_id, routed=routed)
-    return outcomes.call_outcome(call)
+    return results.call_outcome(call)

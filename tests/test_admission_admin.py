@@ -77,7 +77,7 @@ def test_set_key_with_rotation_reports_a_refusal(admin_client, monkeypatch):
             "CP-1 answered AuthorizationKey with Rejected", status="Rejected"
         )
 
-    monkeypatch.setattr(commands, "change_authorization_key", change)
+    monkeypatch.setattr(commands.security, "change_authorization_key", change)
     response = act(admin_client, "set_authorization_key", "CP-1", apply="yes", key=KEY, rotate="on")
     assert "not changed" in texts(response)[0]
     assert ChargePoint.objects.get(id="CP-1").authorization_key == ""

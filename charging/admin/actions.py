@@ -338,24 +338,22 @@ def set_authorization_key(
             admin_action="set_authorization_key",
             form=form,
         )
+    rotate = form.cleaned_data["rotate"]
     for charge_point in queryset.order_by("id"):
-        key = form.cleaned_data["key"] or admission.authorization_key_generate()
-        shown = "" if form.cleaned_data["key"] else f": {key} (shown once)"
-        if not form.cleaned_data["rotate"]:
-            admission.authorization_key_set(charge_point=charge_point, key=key)
-            messages.success(request, f"{charge_point.id}: authorization key set{shown}")
-            continue
         try:
-            commands.change_authorization_key(
+            key = commands.authorization_key_apply(
                 charge_point.id,
-                key=key,
+                key=form.cleaned_data["key"] or None,
+                rotate=rotate,
                 wait=ADMIN_COMMAND_WAIT,
                 requested_by=request.user.get_username(),
             )
         except commands.CommandError as exc:
             messages.error(request, f"{charge_point.id}: authorization key not changed: {exc}")
-        else:
-            messages.success(request, f"{charge_point.id}: authorization key changed{shown}")
+            continue
+        shown = "" if form.cleaned_data["key"] else f": {key} (shown once)"
+        done = "changed" if rotate else "set"
+        messages.success(request, f"{charge_point.id}: authorization key {done}{shown}")
     return None
 
 

@@ -130,7 +130,7 @@ class OutboundCallAdmin(ReadOnlyAdmin):
         "error_code",
         "error_description",
         "requested_by",
-        "callback",
+        "flow",
         "delay",
         "timeout",
         "created_at",

@@ -14,8 +14,8 @@ from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 from charging.commands.core import NO_NUL
-from charging.commands.starts import NOTHING, start_for
 from charging.protocol.validation import INTEGER_RANGE
+from charging.services.outbound_actions import NOTHING, action_spec
 
 # What DRF answers for authentication, permissions, unknown objects and pages, media types.
 Detail = inline_serializer("Detail", {"detail": serializers.CharField()})
@@ -113,13 +113,13 @@ _NOT_OPENAPI = ("$schema", "id", "title")
 def call_request_schema(action: str) -> dict[str, Any]:
     """The OCPP 1.6 schema of `action`'s CALL payload as the API takes it: 32-bit integers
     (charging.protocol.validation), no NUL in strings (PostgreSQL cannot store it), without the
-    ids the API picks when left out (charging.commands.starts: reservationId, requestId,
+    ids the API picks when left out (charging.services.outbound_actions: reservationId, requestId,
     chargingProfileId), and with the charging profile rules of charging.services."""
     # Read from the file, not ocpp's get_validator: that caches the first validator made, and
     # one made here with float numbers would break the Decimal validation of these payloads.
     with (OCPP16_SCHEMAS / f"{action}.json").open(encoding="utf-8") as file:
         schema = _inlined(json.load(file))
-    start = start_for(action)
+    start = action_spec(action).start
     _adapt(schema, profile_ids_optional=start.placeholders is not NOTHING.placeholders)
     if start.allocates in schema.get("required", []):
         schema["required"].remove(start.allocates)

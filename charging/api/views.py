@@ -535,46 +535,35 @@ class AuthorizationKeyView(ChargePointWriteView):
     def post(self, request: Request, charge_point_id: str) -> Response:
         data = serializers.AuthorizationKeyRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        key = data.validated_data.get("key")
-        generated = key is None
-        if generated:
-            key = admission.authorization_key_generate()
+        given = data.validated_data.get("key")
+        rotate = data.validated_data["rotate"]
+        created = selectors.charge_point_get(charge_point_id=charge_point_id) is None
         try:
-            admission.authorization_key_validate(key)
-        except admission.InvalidAuthorizationKey as error:
-            raise ValidationError({"key": str(error)}) from None
-        charge_point = selectors.charge_point_get(charge_point_id=charge_point_id)
-        created = charge_point is None
-        if data.validated_data["rotate"]:
-            if charge_point is None:
-                raise NotFound("No such charge point.")
-            failure = self._rotate(request, charge_point_id, key)
-            if failure is not None:
-                return failure
-        else:
-            try:
-                admission.charge_point_provision(charge_point_id=charge_point_id, key=key)
-            except ValueError as error:
-                # No charger could connect with this id (gateway/paths.py): no such charge point.
-                raise NotFound(str(error)) from None
-        body: dict[str, Any] = {"charge_point": charge_point_id, "has_authorization_key": True}
-        if generated:
-            body["key"] = key
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
-
-    def _rotate(self, request: Request, charge_point_id: str, key: str) -> Response | None:
-        try:
-            commands.change_authorization_key(
-                charge_point_id, key=key, wait=MAX_WAIT, requested_by=request.user.get_username()
+            key = commands.authorization_key_apply(
+                charge_point_id,
+                key=given,
+                rotate=rotate,
+                wait=MAX_WAIT,
+                requested_by=request.user.get_username(),
             )
+        except commands.InvalidCommand as exc:
+            raise ValidationError({"key": str(exc)}) from None
+        except ValueError as error:
+            # No charger could connect with this id (gateway/paths.py): no such charge point.
+            raise NotFound(str(error)) from None
         except commands.KeyNotChanged as exc:
             error = _error("KeyNotChanged", str(exc))
             error["status"] = exc.status
             return Response({"error": error}, status=status.HTTP_409_CONFLICT)
         except commands.CommandError as exc:
+            if rotate and created:  # nothing was sent: there is no such charge point to rotate
+                raise NotFound("No such charge point.") from None
             error, code = _command_failure(exc)
             return Response({"error": error}, status=code)
-        return None
+        body: dict[str, Any] = {"charge_point": charge_point_id, "has_authorization_key": True}
+        if given is None:
+            body["key"] = key
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
         operation_id="charge_points_authorization_key_delete",

@@ -1,27 +1,33 @@
 """The generic command API: `send`, `wait`, `call`, `result` (docs/commands.md).
 
-`send` validates and records an OutboundCall, with what the call starts (`starts`), and enqueues
-the `levity.send_call` task after commit; `wait` blocks the caller's own process (never a worker)
-until the call ends, on Redis or the database, bounded; `call` does both and returns the
-charger's answer or raises.
+`send` validates and records an OutboundCall, with what the call starts (its action's entry in
+services.outbound_actions), and has it enqueued after commit (charging.adapters: the
+`levity.send_call` task); `wait`
+blocks the caller's own process (never a worker) until the call ends, on Redis or the database,
+bounded; `call` does both and returns the charger's answer or raises. A request is an
+`ocpp.v16.call` dataclass (`call.Reset(type="Soft")`), or an action name and its payload.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
+from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
+from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
 
-from .. import outcomes, selectors, services
+from .. import adapters, outcomes, selectors, services
+from ..clock import format_ocpp_time
 from ..models import OutboundCall, OutboundCallStatus
 from ..protocol import MessageType, OCPPError, action_name
-from ..protocol import envelope as wire
 from ..protocol.enums import ALL_ACTIONS, CHARGE_POINT_ACTIONS
 from ..protocol.validation import validate_payload
 from .errors import CallError, CallTimeout, ChargePointOffline, InvalidCommand
-from .starts import start_for
 
 # Actions the central system sends (OCPP 1.6 §5 and the security whitepaper); DataTransfer
 # goes both ways.
@@ -38,14 +44,20 @@ _POLL_MAX = 0.5
 
 
 def send(
-    charge_point_id: str, action: Any, payload: dict[str, Any], *, requested_by: str = ""
+    charge_point_id: str,
+    request: Any,
+    payload: dict[str, Any] | None = None,
+    *,
+    requested_by: str = "",
 ) -> OutboundCall:
     """Validate, record and enqueue a CALL; returns the queued OutboundCall at once.
 
+    `request`: an `ocpp.v16.call` dataclass, or an action (name or `Action`) with its `payload`.
     The `levity.send_call` task is enqueued after the surrounding transaction commits (at once
     outside one). Raises InvalidCommand (nothing recorded), or ChargePointOffline when the
     charge point is unknown or not connected (a known one gets an `offline` row).
     """
+    action, payload = _action_and_payload(request, payload)
     try:
         action = action_name(action)
     except ValueError:
@@ -74,7 +86,7 @@ def send(
             details={"cause": "payload: NUL character in a string"},
         )
     # What the call starts may choose ids the caller left out: they stand in as 0 until then.
-    start = start_for(action)
+    start = services.action_spec(action).start
     checked = start.checked(action=action, payload=payload)
     try:
         validate_payload(MessageType.call, action, checked)
@@ -83,7 +95,10 @@ def send(
         raise InvalidCommand(
             f"invalid {action}: {cause}", code=error.code, details=error.details
         ) from None
-    start.refuse(action=action, payload=payload)
+    try:
+        start.refuse(action=action, payload=payload)
+    except services.CallRefused as refused:
+        raise InvalidCommand(str(refused), code=refused.code, details=refused.details) from None
 
     charge_point = selectors.charge_point_get(charge_point_id=charge_point_id)
     if charge_point is None:
@@ -103,21 +118,58 @@ def send(
     with transaction.atomic():
         # What the call starts (a reservation, a job, a profile), made first when the call
         # needs its id.
-        started = start.begin(charge_point=charge_point, action=action, payload=payload)
+        try:
+            started = start.begin(charge_point=charge_point, action=action, payload=payload)
+        except services.CallRefused as refused:
+            raise InvalidCommand(str(refused), code=refused.code, details=refused.details) from None
         outbound = services.outbound_call_create(
             charge_point=charge_point,
             action=action,
             payload=payload if started is None else started.payload,
             requested_by=requested_by,
             task_id=task_id,
-            # Run when the call ends without an answer (a profile's Rejected or Unconfirmed).
-            callback="" if started is None else started.callback,
         )
         if started is not None:
             started.attach(outbound)
         call_id = outbound.pk
-        transaction.on_commit(lambda: _enqueue(call_id, charge_point.id, task_id))
+        transaction.on_commit(
+            lambda: adapters.command_send(
+                call_id=call_id, charge_point_id=charge_point.id, task_id=task_id
+            )
+        )
     return outbound
+
+
+def _action_and_payload(request: Any, payload: dict[str, Any] | None) -> tuple[Any, Any]:
+    if dataclasses.is_dataclass(request) and not isinstance(request, type):
+        if payload is not None:
+            raise TypeError("a request dataclass carries its own payload")
+        return type(request).__name__, request_payload(request)
+    return request, {} if payload is None else payload
+
+
+def request_payload(request: Any) -> dict[str, Any]:
+    """The wire payload of an `ocpp.v16.call` dataclass: camelCase (the `ocpp` package's own
+    conversion), without omitted (None) fields, enums as their values, datetimes as OCPP time
+    (a naive one taken as UTC)."""
+    return _plain(snake_to_camel_case(remove_nones(serialize_as_dict(request))))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return ocpp_time(value)
+    return value
+
+
+def ocpp_time(value: datetime) -> str:
+    """OCPP time for a datetime (a naive one is taken as UTC)."""
+    return format_ocpp_time(value if timezone.is_aware(value) else value.replace(tzinfo=UTC))
 
 
 def _has_nul(value: Any) -> bool:
@@ -128,21 +180,6 @@ def _has_nul(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_nul(item) for item in value)
     return False
-
-
-def _enqueue(call_id: int, charge_point_id: str, task_id: str) -> None:
-    from celery import current_app
-
-    if wire.SEND_CALL_TASK not in current_app.tasks:
-        # Outside a worker the task modules (`app.conf.imports`) are not loaded yet; eager mode
-        # (embedded) needs the task itself, not just its name.
-        current_app.loader.import_default_modules()
-    # By name, so this app never imports `tasks` (imports flow tasks → charging).
-    current_app.signature(wire.SEND_CALL_TASK, args=(call_id,)).apply_async(
-        task_id=task_id,
-        # The ordered route workers consume (`cp.*`), keyed like the charge point's events.
-        routing_key=wire.routing_key(charge_point_id),
-    )
 
 
 def wait(call: OutboundCall, timeout: float) -> OutboundCall:
@@ -173,18 +210,18 @@ _wait = wait  # `call` has a parameter named `wait`
 
 def call(
     charge_point_id: str,
-    action: Any,
-    payload: dict[str, Any],
+    request: Any,
+    payload: dict[str, Any] | None = None,
     *,
     wait: float = DEFAULT_WAIT,
     requested_by: str = "",
-) -> Any:
-    """Send a CALL and wait for its answer: returns the charger's CALLRESULT payload, or
-    raises InvalidCommand, ChargePointOffline, CallError or CallTimeout. With `wait=0`
-    returns the queued OutboundCall instead."""
-    outbound = send(charge_point_id, action, payload, requested_by=requested_by)
-    if not wait:
-        return outbound
+) -> dict[str, Any]:
+    """Send a CALL (`request` as for `send`) and wait up to `wait` seconds for its answer:
+    returns the charger's CALLRESULT payload, or raises InvalidCommand, ChargePointOffline,
+    CallError or CallTimeout. Not to wait, use `send`."""
+    if not wait or wait < 0:
+        raise ValueError(f"call() waits for the answer (wait={wait!r}): use send() not to wait")
+    outbound = send(charge_point_id, request, payload, requested_by=requested_by)
     return result(_wait(outbound, wait))
 
 

@@ -1,16 +1,43 @@
-"""Helpers of the security extension ("Improved security for OCPP 1.6-J"): certificates,
-logs, signed firmware, extended triggers, and the rotation of a charge point's HTTP Basic
-password (ChangeConfiguration AuthorizationKey, whitepaper §3.1)."""
+"""A charge point's HTTP Basic password (security whitepaper §3.1): setting it, and rotating it
+on the charger with ChangeConfiguration AuthorizationKey; the admin and the API both go through
+`authorization_key_apply`."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from .. import selectors
+from .. import admission, selectors
 from .core import DEFAULT_WAIT, call
 from .errors import ChargePointOffline, InvalidCommand, KeyNotChanged
-from .payloads import fields
+
+
+def authorization_key_apply(
+    charge_point_id: str,
+    *,
+    key: str | None = None,
+    rotate: bool = False,
+    wait: float = DEFAULT_WAIT,
+    requested_by: str = "",
+) -> str:
+    """Give the charge point an authorization key and return it (`key=None` generates one).
+
+    `rotate`: the connected charger is sent the key first (`change_authorization_key`, which
+    raises as it does). Otherwise the key's hash is stored at once, and an unknown charge point
+    is registered, approved (admission.charge_point_provision; ValueError for an id no charger
+    could connect with). InvalidCommand: an unusable key.
+    """
+    key = _usable(admission.authorization_key_generate() if key is None else key)
+    if rotate:
+        return change_authorization_key(
+            charge_point_id, key=key, wait=wait, requested_by=requested_by
+        )
+    admission.charge_point_provision(charge_point_id=charge_point_id, key=key)
+    return key
+
+
+def _usable(key: str) -> str:
+    try:
+        return admission.authorization_key_validate(key)
+    except admission.InvalidAuthorizationKey as error:
+        raise InvalidCommand(str(error), code="PropertyConstraintViolation") from None
 
 
 def change_authorization_key(
@@ -30,13 +57,7 @@ def change_authorization_key(
     one of them (admission.authorization_key_hold). A charger that connected
     again with the new key before its answer was processed has changed it: the key is returned.
     """
-    from .. import admission
-
-    key = admission.authorization_key_generate() if key is None else key
-    try:
-        admission.authorization_key_validate(key)
-    except admission.InvalidAuthorizationKey as error:
-        raise InvalidCommand(str(error), code="PropertyConstraintViolation") from None
+    key = _usable(admission.authorization_key_generate() if key is None else key)
     try:
         answer = call(
             charge_point_id,
@@ -62,124 +83,3 @@ def change_authorization_key(
             f"{charge_point_id} answered AuthorizationKey with {status}", status=status
         )
     return key
-
-
-def certificate_signed(
-    charge_point_id: str,
-    *,
-    certificate_chain: str,
-    wait: float = DEFAULT_WAIT,
-    requested_by: str = "",
-) -> Any:
-    """Usually sent by itself after a SignCertificate (charging.middleware.security)."""
-    payload = {"certificateChain": certificate_chain}
-    return call(charge_point_id, "CertificateSigned", payload, wait=wait, requested_by=requested_by)
-
-
-def install_certificate(
-    charge_point_id: str,
-    *,
-    certificate_type: str,
-    certificate: str,
-    wait: float = DEFAULT_WAIT,
-    requested_by: str = "",
-) -> Any:
-    payload = {"certificateType": certificate_type, "certificate": certificate}
-    return call(
-        charge_point_id, "InstallCertificate", payload, wait=wait, requested_by=requested_by
-    )
-
-
-def delete_certificate(
-    charge_point_id: str,
-    *,
-    certificate_hash_data: dict[str, str],
-    wait: float = DEFAULT_WAIT,
-    requested_by: str = "",
-) -> Any:
-    payload = {"certificateHashData": certificate_hash_data}
-    return call(charge_point_id, "DeleteCertificate", payload, wait=wait, requested_by=requested_by)
-
-
-def get_installed_certificate_ids(
-    charge_point_id: str,
-    *,
-    certificate_type: str,
-    wait: float = DEFAULT_WAIT,
-    requested_by: str = "",
-) -> Any:
-    payload = {"certificateType": certificate_type}
-    return call(
-        charge_point_id, "GetInstalledCertificateIds", payload, wait=wait, requested_by=requested_by
-    )
-
-
-def get_log(
-    charge_point_id: str,
-    *,
-    log_type: str,
-    request_id: int,
-    remote_location: str,
-    oldest_timestamp: datetime | str | None = None,
-    latest_timestamp: datetime | str | None = None,
-    retries: int | None = None,
-    retry_interval: int | None = None,
-    wait: float = DEFAULT_WAIT,
-    requested_by: str = "",
-) -> Any:
-    log = fields(
-        remoteLocation=remote_location,
-        oldestTimestamp=oldest_timestamp,
-        latestTimestamp=latest_timestamp,
-    )
-    payload = fields(
-        logType=log_type,
-        requestId=request_id,
-        log=log,
-        retries=retries,
-        retryInterval=retry_interval,
-    )
-    return call(charge_point_id, "GetLog", payload, wait=wait, requested_by=requested_by)
-
-
-def signed_update_firmware(
-    charge_point_id: str,
-    *,
-    request_id: int,
-    location: str,
-    retrieve_date_time: datetime | str,
-    signing_certificate: str,
-    signature: str,
-    install_date_time: datetime | str | None = None,
-    retries: int | None = None,
-    retry_interval: int | None = None,
-    wait: float = DEFAULT_WAIT,
-    requested_by: str = "",
-) -> Any:
-    firmware = fields(
-        location=location,
-        retrieveDateTime=retrieve_date_time,
-        installDateTime=install_date_time,
-        signingCertificate=signing_certificate,
-        signature=signature,
-    )
-    payload = fields(
-        requestId=request_id, firmware=firmware, retries=retries, retryInterval=retry_interval
-    )
-    return call(
-        charge_point_id, "SignedUpdateFirmware", payload, wait=wait, requested_by=requested_by
-    )
-
-
-def extended_trigger_message(
-    charge_point_id: str,
-    *,
-    requested_message: str,
-    connector_id: int | None = None,
-    wait: float = DEFAULT_WAIT,
-    requested_by: str = "",
-) -> Any:
-    payload = fields(requestedMessage=requested_message, connectorId=connector_id)
-    return call(
-        charge_point_id, "ExtendedTriggerMessage", payload, wait=wait, requested_by=requested_by
-    )

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from charging import conf
 
 from .base import MessageContext, Middleware, Payload
 
-if TYPE_CHECKING:
-    from charging.models import OutboundCall
-
 logger = logging.getLogger(__name__)
 
-CALLBACK = f"{__name__}.remote_start_answered"
-CONFIRM = "charging.services.auto_remote_start_confirm"
+# Its registered flow (charging.services.outbound_actions): asked again when due, and its
+# outcome recorded on the connector.
+FLOW = "AutoRemoteStart"
 
 
 class AutoRemoteStartMiddleware(Middleware):
@@ -61,8 +58,7 @@ class AutoRemoteStartMiddleware(Middleware):
             "RemoteStartTransaction",
             {"connectorId": connector_id, "idTag": conf.get("OCPP_AUTO_REMOTE_START_ID_TAG")},
             delay=float(conf.get("OCPP_AUTO_REMOTE_START_DELAY")),
-            callback=CALLBACK,
-            confirm=CONFIRM,
+            flow=FLOW,
             requested_by="AutoRemoteStartMiddleware",
         )
         return response
@@ -83,22 +79,4 @@ def _reported_already(context: MessageContext) -> bool:
             status="Preparing",
             timestamp=timestamp,
         ).exists()
-    )
-
-
-def remote_start_answered(*, call: OutboundCall) -> None:
-    """Record on the connector whether the charger accepted the automatic remote start."""
-    from charging import services
-    from charging.models import OutboundCallStatus
-
-    if call.status == OutboundCallStatus.ANSWERED:
-        outcome = str((call.response or {}).get("status", ""))
-    else:
-        outcome = call.status  # call_error, timeout, offline or cancelled
-    logger.info("%s: RemoteStartTransaction %s: %s", call.charge_point_id, call.unique_id, outcome)
-    services.connector_remote_start_result(
-        charge_point=call.charge_point,
-        connector_id=int(call.payload.get("connectorId", 0)),
-        status=outcome,
-        at=call.answered_at,
     )

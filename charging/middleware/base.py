@@ -39,16 +39,14 @@ class MessageContext:
         payload: Payload,
         *,
         delay: float = 0.0,
-        callback: str = "",
-        confirm: str = "",
+        flow: str = "",
         requested_by: str = "",
     ) -> OutboundCall:
         """Record a CALL to the charge point; it goes out with the reply to this message.
 
-        `callback` is the dotted path of `def f(*, call: OutboundCall) -> None`, run when the
-        charger answers, the call times out or the connection closes first. `confirm`, for a
-        delayed call, is the dotted path of `def f(*, call: OutboundCall) -> str` asked when the
-        delay ran out: "" sends it, any other text cancels it (services.outbound_call_confirm).
+        What its action does when it ends is registered by name (services.outbound_actions);
+        `flow` names a registered flow of its own instead (its `on_end`, and for a delayed
+        call its `confirm`, asked when the delay ran out).
         """
         try:
             validate_payload(MessageType.call, action, payload)
@@ -62,8 +60,7 @@ class MessageContext:
             action=action,
             payload=payload,
             delay=delay,
-            callback=callback,
-            confirm=confirm,
+            flow=flow,
             requested_by=requested_by or f"{self.call.action} {self.call.unique_id}",
             connection_id=self.envelope.get("conn", ""),
             source_message=self.message,

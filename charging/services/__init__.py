@@ -3,8 +3,10 @@
 One module per entity; every public name is re-exported here, so `services.<name>` keeps working.
 """
 
+from .authorization_keys import REDACTED
 from .auto_remote_start import (
     auto_remote_start_confirm,
+    auto_remote_start_ended,
     auto_remote_start_skip_reason,
     connector_transaction_loop_check,
 )
@@ -21,9 +23,6 @@ from .charge_points import (
     charge_point_validation_set,
     configuration_key_set,
     configuration_keys_store,
-)
-from .charging_profiles import (
-    CALL_ENDED_CALLBACK as CHARGING_PROFILE_CALLBACK,
 )
 from .charging_profiles import (
     charging_profile_answered,
@@ -65,20 +64,28 @@ from .meter_values import (
     SAMPLED_VALUE_DEFAULTS,
     meter_values_record,
 )
+from .outbound_actions import (
+    ActionSpec,
+    CallRefused,
+    Start,
+    Started,
+    action_never_replayed,
+    action_register,
+    action_spec,
+    outbound_call_spec,
+)
 from .outbound_calls import (
-    ANSWER_HANDLERS,
-    REDACTED,
-    call_frame_text,
+    ANSWER_REPLACES as OUTBOUND_CALL_ANSWER_REPLACES,
+)
+from .outbound_calls import (
     outbound_call_complete,
     outbound_call_confirm,
     outbound_call_create,
     outbound_call_expire_stale,
-    outbound_call_mark_sent,
+    outbound_call_hand_over,
     outbound_call_published,
     outbound_call_start_send,
-)
-from .outbound_calls import (
-    ANSWER_REPLACES as OUTBOUND_CALL_ANSWER_REPLACES,
+    outbound_call_wire,
 )
 from .presence import charge_point_reap_dead_gateways, gateway_list_dead
 from .reservations import (
@@ -101,8 +108,14 @@ from .transactions import (
 __all__ = [
     "Expired",
     "expire_due",
-    "ANSWER_HANDLERS",
-    "CHARGING_PROFILE_CALLBACK",
+    "ActionSpec",
+    "CallRefused",
+    "Start",
+    "Started",
+    "action_never_replayed",
+    "action_register",
+    "action_spec",
+    "outbound_call_spec",
     "charging_profile_answered",
     "charging_profile_bind",
     "charging_profile_call_ended",
@@ -119,8 +132,8 @@ __all__ = [
     "REDACTED",
     "SAMPLED_VALUE_DEFAULTS",
     "auto_remote_start_confirm",
+    "auto_remote_start_ended",
     "auto_remote_start_skip_reason",
-    "call_frame_text",
     "charge_point_authorized",
     "charge_point_boot",
     "charge_point_connected",
@@ -170,7 +183,8 @@ __all__ = [
     "outbound_call_confirm",
     "outbound_call_create",
     "outbound_call_expire_stale",
-    "outbound_call_mark_sent",
+    "outbound_call_hand_over",
+    "outbound_call_wire",
     "outbound_call_published",
     "outbound_call_start_send",
     "transaction_close_orphans",

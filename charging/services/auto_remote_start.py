@@ -17,6 +17,7 @@ from ..models import (
     OutboundCallStatus,
     Transaction,
 )
+from .connectors import connector_remote_start_result
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,21 @@ def auto_remote_start_confirm(*, call: OutboundCall) -> str:
             reason,
         )
     return reason
+
+
+def auto_remote_start_ended(*, call: OutboundCall) -> None:
+    """Record on the connector whether the charger accepted the automatic remote start."""
+    if call.status == OutboundCallStatus.ANSWERED:
+        outcome = str((call.response or {}).get("status", ""))
+    else:
+        outcome = call.status  # call_error, timeout, offline or cancelled
+    logger.info("%s: RemoteStartTransaction %s: %s", call.charge_point_id, call.unique_id, outcome)
+    connector_remote_start_result(
+        charge_point=call.charge_point,
+        connector_id=int(call.payload.get("connectorId", 0)),
+        status=outcome,
+        at=call.answered_at,
+    )
 
 
 def connector_transaction_loop_check(

@@ -32,9 +32,6 @@ PROFILE_FIELDS = {
     "SetChargingProfile": "csChargingProfiles",
     "RemoteStartTransaction": "chargingProfile",
 }
-# Run when such a call ends without an answer (OutboundCall.callback).
-CALL_ENDED_CALLBACK = f"{__name__}.charging_profile_call_ended"
-
 # Rows that may still be on the charger, which a newer profile or a clear can take off it.
 _HELD = (ChargingProfileStatus.INSTALLED, ChargingProfileStatus.UNCONFIRMED)
 
@@ -181,7 +178,7 @@ def charging_profile_answered(
 
 
 def charging_profile_call_ended(*, call: OutboundCall) -> None:
-    """The callback of a call carrying a profile: one that ended without an answer leaves it
+    """The end of a call carrying a profile (services.outbound_actions): one that ended without an answer leaves it
     `Rejected` (CALLERROR) or `Unconfirmed` (timeout, offline: the charger may hold it)."""
     if call.status == OutboundCallStatus.ANSWERED:
         return  # charging_profile_answered, from the answer table

@@ -20,7 +20,6 @@ def charge_point_connected(
     charge_point: ChargePoint,
     connection_id: str,
     gateway_id: str = "",
-    reply_to: str = "",
     remote: str = "",
     subprotocol: str | None = None,
     at: datetime | None = None,
@@ -47,11 +46,8 @@ def charge_point_connected(
     charge_point.connected = True
     charge_point.connection_id = event.connection_id
     charge_point.gateway_id = event.gateway_id
-    charge_point.reply_to = clean_text(reply_to)[:255]
     charge_point.last_connect_at = at
-    charge_point.save(
-        update_fields=["connected", "connection_id", "gateway_id", "reply_to", "last_connect_at"]
-    )
+    charge_point.save(update_fields=["connected", "connection_id", "gateway_id", "last_connect_at"])
     # A CALL handed to an older connection can no longer be answered, even when that
     # connection's gateway died without reporting its disconnect. But the connection this one
     # replaces on the same gateway is not lost: the gateway reports its close after the frames

@@ -11,9 +11,8 @@ from typing import Any
 from django.db import InterfaceError, OperationalError
 from django.db import transaction as db_transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
-from .. import conf, outcomes, selectors
+from .. import adapters, conf, outcomes, selectors
 from ..models import (
     PENDING_CALL_STATUSES,
     ChargePoint,
@@ -22,23 +21,11 @@ from ..models import (
     OutboundCall,
     OutboundCallStatus,
 )
-from ..protocol import Call
-from .charge_points import (
-    charge_point_local_list_version_set,
-    charge_point_lock,
-    configuration_key_set,
-    configuration_keys_store,
-)
-from .charging_profiles import charging_profile_answered, charging_profiles_clear_answered
-from .connectors import connector_availability_set, connector_composite_schedule_set
-from .installed_certificates import (
-    installed_certificate_answered,
-    installed_certificate_deleted,
-    installed_certificates_listed,
-)
-from .jobs import job_answered
+from ..protocol import Call, MessageType
+from ..protocol import envelope as wire
+from .charge_points import charge_point_lock
 from .messages import clean_json, clean_text, message_record
-from .reservations import reservation_answered, reservation_cancel_answered
+from .outbound_actions import Redact, outbound_call_spec
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +35,7 @@ def outbound_call_create(
     charge_point: ChargePoint,
     action: str,
     payload: dict[str, Any],
-    callback: str = "",
-    confirm: str = "",
+    flow: str = "",
     delay: float = 0.0,
     timeout: float | None = None,
     requested_by: str = "",
@@ -59,7 +45,9 @@ def outbound_call_create(
     error_description: str = "",
     task_id: str = "",
 ) -> OutboundCall:
-    """Record a CALL to send to a charge point; the caller hands it to the gateway."""
+    """Record a CALL to send to a charge point; the caller hands it over
+    (`outbound_call_hand_over`). `flow`: the registered flow it is sent for, when not its
+    action's own (services.outbound_actions)."""
     final = status not in PENDING_CALL_STATUSES
     return OutboundCall.objects.create(
         status=status,
@@ -70,8 +58,7 @@ def outbound_call_create(
         unique_id=str(uuid.uuid4()),
         action=action,
         payload=payload,
-        callback=callback,
-        confirm=confirm,
+        flow=flow,
         delay=delay,
         timeout=conf.get("OCPP_CALL_TIMEOUT") if timeout is None else timeout,
         requested_by=requested_by[:255],
@@ -80,15 +67,51 @@ def outbound_call_create(
     )
 
 
-def outbound_call_mark_sent(
-    *, call: OutboundCall, message: Message, at: datetime | None = None
-) -> OutboundCall:
-    """The call's frame was handed to the gateway for sending."""
-    call.status = OutboundCallStatus.SENT
-    call.message = message
-    call.sent_at = at or timezone.now()
-    call.save(update_fields=["status", "message", "sent_at"])
-    return call
+def outbound_call_hand_over(
+    *, call: OutboundCall, connection_id: str, sent: bool = False
+) -> wire.OutboundCall:
+    """Record the CALL frame of `call` (once) as handed to connection `connection_id`, and
+    return it as the gateway takes it. `sent`: it goes out with the reply to an inbound event,
+    so it is `sent` now; a command is `sent` once the broker routed it
+    (`outbound_call_published`)."""
+    fields = ["message", "connection_id"]
+    if call.message is None:
+        call.message = message_record(
+            charge_point=call.charge_point,
+            direction=Direction.OUT,
+            message_type=MessageType.call,
+            unique_id=call.unique_id,
+            action=call.action,
+            payload=call.payload,
+            raw=_frame_text(call),
+            connection_id=connection_id,
+        )
+    call.connection_id = connection_id
+    if sent:
+        call.status = OutboundCallStatus.SENT
+        call.sent_at = timezone.now()
+        fields += ["status", "sent_at"]
+    call.save(update_fields=fields)
+    return outbound_call_wire(call)
+
+
+def outbound_call_wire(call: OutboundCall) -> wire.OutboundCall:
+    """The handed-over `call` as the gateway queues it (docs/envelope.md)."""
+    assert call.message is not None
+    wired: wire.OutboundCall = {
+        "unique_id": call.unique_id,
+        "action": call.action,
+        "text": call.message.raw,
+        "delay": call.delay,
+        "timeout": call.timeout,
+    }
+    if call.delay > 0 and outbound_call_spec(call).confirm is not None:
+        wired["confirm"] = True
+    return wired
+
+
+def _frame_text(call: OutboundCall) -> str:
+    return Call(call.unique_id, call.action, call.payload).to_json()
 
 
 # Outcomes decided without the charger, which its answer replaces when it comes after all.
@@ -105,8 +128,8 @@ def outbound_call_complete(
     at: datetime | None = None,
     late_answer: bool = False,
 ) -> OutboundCall:
-    """Record how a call ended (answered, call_error, timeout, offline, cancelled) and run its
-    callback.
+    """Record how a call ended (answered, call_error, timeout, offline, cancelled) and run what
+    its action does then (services.outbound_actions: `on_end`, `on_answer`, `redact`).
 
     A call that already ended is left alone: its first outcome stands, except that the
     charger's answer (`late_answer`) takes the place of a `timeout` or `offline` that
@@ -131,11 +154,15 @@ def outbound_call_complete(
     call.save(
         update_fields=["status", "response", "error_code", "error_description", "answered_at"]
     )
-    _run_callback(call)
-    if status == OutboundCallStatus.ANSWERED:
-        _apply_answer(call)
-    _redact_secret(call)
-    outcomes.store_task_result(call)
+    spec = outbound_call_spec(call)
+    if spec.on_end is not None:
+        _run_hook(call, "on_end", spec.on_end, call=call)
+    answered = status == OutboundCallStatus.ANSWERED and isinstance(call.response, dict)
+    if spec.on_answer is not None and answered:
+        _run_hook(call, "on_answer", spec.on_answer, call=call, response=call.response)
+    if spec.redact is not None:
+        _redact(call, spec.redact)
+    adapters.outcome_changed(call)
     unique_id = call.unique_id
     db_transaction.on_commit(lambda: outcomes.wake(unique_id, status.value))
     return call
@@ -143,12 +170,13 @@ def outbound_call_complete(
 
 def outbound_call_confirm(*, call: OutboundCall) -> bool:
     """The delayed `call` is due (a `call_due` event): True to send it now; False when it has
-    ended meanwhile, or its `confirm` hook says it is no longer wanted (it ends `cancelled`)."""
+    ended meanwhile, or its flow's `confirm` says it is no longer wanted (it ends `cancelled`)."""
     if not call.is_pending:
         return False
-    if not call.confirm:
+    confirm = outbound_call_spec(call).confirm
+    if confirm is None:
         return True
-    reason = import_string(call.confirm)(call=call)
+    reason = confirm(call=call)
     if not reason:
         return True
     outbound_call_complete(
@@ -157,51 +185,35 @@ def outbound_call_confirm(*, call: OutboundCall) -> bool:
     return False
 
 
-REDACTED = "<redacted>"
-
-
-def _redact_secret(call: OutboundCall) -> None:
-    """A ChangeConfiguration AuthorizationKey keeps its key in clear only until it ends: then
-    the recorded call and its CALL frame show `<redacted>` instead (charging.admission)."""
-    from ..admission import AUTHORIZATION_KEY, authorization_key_hold
-
-    payload = call.payload if isinstance(call.payload, dict) else {}
-    if call.action != "ChangeConfiguration" or (
-        str(payload.get("key", "")).lower() != AUTHORIZATION_KEY.lower()
-    ):
+def _redact(call: OutboundCall, redact: Redact) -> None:
+    """What is secret in an ended call's payload goes, from the call and its CALL frame."""
+    redacted = redact(call.payload) if isinstance(call.payload, dict) else None
+    if redacted is None:
         return
-    key = str(payload.get("value", ""))
-    if call.status in ANSWER_REPLACES and call.message_id is not None and key != REDACTED:
-        # Handed over, never answered: the charger may hold the new key (or answer later).
-        authorization_key_hold(charge_point=call.charge_point, key=key)
-    redacted = {**payload, "value": REDACTED}
     call.payload = redacted
     call.save(update_fields=["payload"])
     if call.message_id is not None:
-        Message.objects.filter(pk=call.message_id).update(
-            payload=redacted, raw=Call(call.unique_id, call.action, redacted).to_json()
-        )
+        Message.objects.filter(pk=call.message_id).update(payload=redacted, raw=_frame_text(call))
 
 
-def _run_callback(call: OutboundCall) -> None:
-    if not call.callback:
-        return
+def _run_hook(ended: OutboundCall, name: str, hook: Callable[..., object], **kwargs: Any) -> None:
     try:
-        # A savepoint, so a failing callback leaves the call's own outcome recorded.
+        # A savepoint, so a failing hook leaves the call's own outcome recorded.
         with db_transaction.atomic():
-            import_string(call.callback)(call=call)
+            hook(**kwargs)
     except (OperationalError, InterfaceError):
         raise  # the whole event is retried
     except Exception:
-        logger.exception("callback %s of %s %s failed", call.callback, call.action, call.unique_id)
+        logger.exception("%s of %s %s failed", name, ended.action, ended.unique_id)
 
 
 # --- commands: outbound calls sent by the `levity.send_call` task ----------------------------
 
 
-def outbound_call_start_send(*, call_id: int) -> OutboundCall | None:
-    """The queued call `call_id`, with its CALL frame recorded, ready to hand to the gateway;
-    None when there is nothing to send (it ended, or a previous attempt already sent it)."""
+def outbound_call_start_send(*, call_id: int) -> wire.CallRequest | None:
+    """The queued call `call_id`, handed over to the charge point's current connection, as the
+    request to the gateway holding it; None when there is nothing to send (it ended, or a previous attempt
+    already sent it)."""
     with db_transaction.atomic():
         call = OutboundCall.objects.filter(pk=call_id).first()
         if call is None:
@@ -210,26 +222,11 @@ def outbound_call_start_send(*, call_id: int) -> OutboundCall | None:
         call = OutboundCall.objects.select_related("message").get(pk=call_id)
         if call.status != OutboundCallStatus.QUEUED:
             return None
-        if call.message is None:
-            call.message = message_record(
-                charge_point=charge_point,
-                direction=Direction.OUT,
-                message_type=2,
-                unique_id=call.unique_id,
-                action=call.action,
-                payload=call.payload,
-                raw=call_frame_text(call),
-                connection_id=charge_point.connection_id,
-            )
+        call.charge_point = charge_point
         # The gateway queues it on the connection it holds now: that connection's close (or
         # a newer connection) ends the call `offline`.
-        call.connection_id = charge_point.connection_id
-        call.save(update_fields=["message", "connection_id"])
-        return call
-
-
-def call_frame_text(call: OutboundCall) -> str:
-    return Call(call.unique_id, call.action, call.payload).to_json()
+        wired = outbound_call_hand_over(call=call, connection_id=charge_point.connection_id)
+        return wire.call_request(charge_point.id, wired)
 
 
 def outbound_call_published(*, call_id: int, routed: bool) -> OutboundCall:
@@ -255,7 +252,7 @@ def outbound_call_published(*, call_id: int, routed: bool) -> OutboundCall:
         if call.status == OutboundCallStatus.QUEUED:
             call.status = OutboundCallStatus.SENT
             call.save(update_fields=["status"])
-            outcomes.store_task_result(call)
+            adapters.outcome_changed(call)
         return call
 
 
@@ -289,120 +286,3 @@ def outbound_call_expire_stale(
                 )
                 ended += 1
     return ended
-
-
-def _answered_get_configuration(call: OutboundCall, response: dict[str, Any]) -> None:
-    configuration_keys_store(
-        charge_point=call.charge_point,
-        keys=response.get("configurationKey") or [],
-        unknown=response.get("unknownKey") or [],
-        complete=not call.payload.get("key"),
-        at=call.answered_at,
-    )
-
-
-def _answered_change_configuration(call: OutboundCall, response: dict[str, Any]) -> None:
-    from .. import admission
-
-    if str(call.payload.get("key", "")).lower() == admission.AUTHORIZATION_KEY.lower():
-        # Only a charger that took the new key at once uses it from its next handshake on.
-        key = str(call.payload["value"])
-        admission.authorization_key_change_answered(
-            charge_point=call.charge_point,
-            key=None if key == REDACTED else key,
-            accepted=response.get("status") == "Accepted",
-        )
-        return  # write-only: never kept as a configuration value
-    # RebootRequired: the charger took the value; it applies after a reboot (OCPP 1.6 §5.3).
-    if response.get("status") in ("Accepted", "RebootRequired"):
-        configuration_key_set(
-            charge_point=call.charge_point,
-            key=call.payload["key"],
-            value=call.payload["value"],
-            at=call.answered_at,
-        )
-
-
-def _answered_change_availability(call: OutboundCall, response: dict[str, Any]) -> None:
-    status = response.get("status")
-    if status in ("Accepted", "Scheduled"):
-        connector_availability_set(
-            charge_point=call.charge_point,
-            connector_id=int(call.payload["connectorId"]),
-            availability=call.payload["type"],
-            status=status,
-            at=call.answered_at,
-        )
-
-
-def _answered_get_local_list_version(call: OutboundCall, response: dict[str, Any]) -> None:
-    charge_point_local_list_version_set(
-        charge_point=call.charge_point, version=int(response["listVersion"]), at=call.answered_at
-    )
-
-
-def _answered_send_local_list(call: OutboundCall, response: dict[str, Any]) -> None:
-    if response.get("status") == "Accepted":
-        charge_point_local_list_version_set(
-            charge_point=call.charge_point,
-            version=int(call.payload["listVersion"]),
-            at=call.answered_at,
-        )
-
-
-def _answered_get_composite_schedule(call: OutboundCall, response: dict[str, Any]) -> None:
-    if response.get("status") == "Accepted":
-        connector_composite_schedule_set(
-            charge_point=call.charge_point,
-            connector_id=int(call.payload["connectorId"]),
-            schedule=response,
-            request=call.payload,
-            at=call.answered_at,
-        )
-
-
-def _by_keyword(
-    handler: Callable[..., object],
-) -> Callable[[OutboundCall, dict[str, Any]], None]:
-    """An answer handler from a service taking `call=` and `response=`."""
-
-    def handle(call: OutboundCall, response: dict[str, Any]) -> None:
-        handler(call=call, response=response)
-
-    return handle
-
-
-ANSWER_HANDLERS: dict[str, Callable[[OutboundCall, dict[str, Any]], None]] = {
-    "CancelReservation": _by_keyword(reservation_cancel_answered),
-    "ChangeAvailability": _answered_change_availability,
-    "ChangeConfiguration": _answered_change_configuration,
-    "ClearChargingProfile": _by_keyword(charging_profiles_clear_answered),
-    "DeleteCertificate": _by_keyword(installed_certificate_deleted),
-    "GetCompositeSchedule": _answered_get_composite_schedule,
-    "GetConfiguration": _answered_get_configuration,
-    "GetDiagnostics": _by_keyword(job_answered),
-    "GetInstalledCertificateIds": _by_keyword(installed_certificates_listed),
-    "GetLocalListVersion": _answered_get_local_list_version,
-    "GetLog": _by_keyword(job_answered),
-    "InstallCertificate": _by_keyword(installed_certificate_answered),
-    "RemoteStartTransaction": _by_keyword(charging_profile_answered),
-    "ReserveNow": _by_keyword(reservation_answered),
-    "SendLocalList": _answered_send_local_list,
-    "SetChargingProfile": _by_keyword(charging_profile_answered),
-    "SignedUpdateFirmware": _by_keyword(job_answered),
-    "UpdateFirmware": _by_keyword(job_answered),
-}
-
-
-def _apply_answer(call: OutboundCall) -> None:
-    handler = ANSWER_HANDLERS.get(call.action)
-    if handler is None or not isinstance(call.response, dict):
-        return
-    try:
-        # A savepoint: a failing handler leaves the call's outcome recorded.
-        with db_transaction.atomic():
-            handler(call, call.response)
-    except (OperationalError, InterfaceError):
-        raise  # the whole event is retried
-    except Exception:
-        logger.exception("storing the answer to %s %s failed", call.action, call.unique_id)

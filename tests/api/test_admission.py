@@ -71,7 +71,7 @@ def test_rotate_stores_the_key_only_when_the_charger_accepts(api, monkeypatch):
         sent.append((cp, key, requested_by))
         return key
 
-    monkeypatch.setattr(commands, "change_authorization_key", change)
+    monkeypatch.setattr(commands.security, "change_authorization_key", change)
     response = api.post(url(), {"key": KEY, "rotate": True}, format="json")
     assert response.status_code == 200
     assert sent == [("CP-1", KEY, "operator")]
@@ -100,7 +100,7 @@ def test_rotate_failures(api, monkeypatch, error, status, code):
     def change(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(commands, "change_authorization_key", change)
+    monkeypatch.setattr(commands.security, "change_authorization_key", change)
     response = api.post(url(), {"key": KEY, "rotate": True}, format="json")
     assert response.status_code == status
     assert response.json()["error"]["code"] == code

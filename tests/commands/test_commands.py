@@ -119,8 +119,27 @@ def test_action_may_be_given_as_an_enum():
     from charging.protocol import Action
 
     make_charge_point("CP-1")
-    call = commands.call("CP-1", Action.ClearCache, {}, wait=0)
+    call = commands.send("CP-1", Action.ClearCache, {})
     assert isinstance(call, OutboundCall) and call.action == "ClearCache"
+
+
+@pytest.mark.django_db
+def test_a_request_is_an_ocpp_dataclass_and_call_always_waits():
+    from ocpp.v16 import call as ocpp_call
+    from ocpp.v16.enums import ResetType
+
+    make_charge_point("CP-1")
+    reset = commands.send("CP-1", ocpp_call.Reset(type=ResetType.hard), requested_by="t")
+    assert (reset.action, reset.payload, reset.status) == ("Reset", {"type": "Hard"}, "queued")
+    profile = commands.send(
+        "CP-1",
+        ocpp_call.GetCompositeSchedule(connector_id=1, duration=60),
+    )
+    assert profile.payload == {"connectorId": 1, "duration": 60}
+    with pytest.raises(commands.InvalidCommand):
+        commands.send("CP-1", ocpp_call.Reset(type="Sideways"))
+    with pytest.raises(ValueError, match="send"):
+        commands.call("CP-1", ocpp_call.ClearCache(), wait=0)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -306,6 +325,14 @@ def test_wait_expires_a_stale_call(settings):
     assert ended.status == "timeout" and "given up" in ended.error_description
 
 
+def _sent_by(monkeypatch, helper, **kwargs):
+    """The call a helper sent, its wait over at once (it goes through `call`)."""
+    monkeypatch.setattr(commands.core, "_wait", lambda call, timeout: call)
+    with pytest.raises(commands.CallTimeout) as pending:
+        getattr(commands, helper)("CP-1", requested_by="t", **kwargs)
+    return pending.value.call
+
+
 HELPERS = [
     (
         "remote_start",
@@ -399,26 +426,26 @@ HELPERS = [
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("helper", "kwargs", "action", "payload"), HELPERS)
-def test_every_helper_builds_its_payload(helper, kwargs, action, payload):
+def test_every_helper_builds_its_payload(monkeypatch, helper, kwargs, action, payload):
     make_charge_point("CP-1")
-    call = getattr(commands, helper)("CP-1", wait=0, requested_by="t", **kwargs)
+    call = _sent_by(monkeypatch, helper, **kwargs)
     assert call.action == action and call.status == "queued"
     if payload is not None:
         assert call.payload == payload
 
 
 @pytest.mark.django_db
-def test_helpers_format_datetimes_as_ocpp_time():
+def test_helpers_format_datetimes_as_ocpp_time(monkeypatch):
     from datetime import UTC, datetime
 
     make_charge_point("CP-1")
-    call = commands.reserve_now(
-        "CP-1",
+    call = _sent_by(
+        monkeypatch,
+        "reserve_now",
         connector_id=1,
         expiry_date=datetime(2026, 5, 1, 12, tzinfo=UTC),
         id_tag="T",
         reservation_id=1,
-        wait=0,
     )
     assert call.payload["expiryDate"] == "2026-05-01T12:00:00.000Z"
 

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from charging.dispatch import handle_event
-from charging.models import ChargePoint
+from charging.models import ChargePoint, ConnectionRoute
 from charging.protocol import envelope as wire
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +64,12 @@ def test_a_redelivered_connect_asks_nothing_again():
     envelope = connect("c2", "gw-b")
     assert handle_event(envelope).closes
     assert handle_event(envelope).closes == []
+
+
+def test_the_route_is_the_winning_connections_and_the_dispatchs_own_record():
+    now = timezone.now()
+    handle_event(connect("new", "gw-b", at=now))
+    assert ConnectionRoute.objects.get(charge_point_id="CP-1").reply_to == "levity.gw.gw-b"
+    handle_event(connect("old", "gw-a", at=now - timedelta(seconds=1)))  # loses: route kept
+    assert ConnectionRoute.objects.get(charge_point_id="CP-1").reply_to == "levity.gw.gw-b"
+    assert not hasattr(ChargePoint.objects.get(id="CP-1"), "reply_to")

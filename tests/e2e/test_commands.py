@@ -121,17 +121,23 @@ COMMANDS: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "get_log",
-        {"log_type": "SecurityLog", "request_id": 3, "remote_location": "https://example.com/"},
+        {
+            "log_type": "SecurityLog",
+            "request_id": 3,
+            "log": {"remote_location": "https://example.com/"},
+        },
         "GetLog",
     ),
     (
         "signed_update_firmware",
         {
             "request_id": 4,
-            "location": "https://example.com/fw.bin",
-            "retrieve_date_time": "2026-01-01T00:00:00Z",
-            "signing_certificate": "-----BEGIN CERTIFICATE-----",
-            "signature": "c2ln",
+            "firmware": {
+                "location": "https://example.com/fw.bin",
+                "retrieve_date_time": "2026-01-01T00:00:00Z",
+                "signing_certificate": "-----BEGIN CERTIFICATE-----",
+                "signature": "c2ln",
+            },
         },
         "SignedUpdateFirmware",
     ),

@@ -13,10 +13,11 @@ from charging.middleware import (
     MessageContext,
     StatusNotificationHandler,
 )
-from charging.middleware.auto_remote_start import CALLBACK, remote_start_answered
+from charging.middleware.auto_remote_start import FLOW
 from charging.models import Connector, OutboundCall
 from charging.protocol import Call
 from charging.protocol.errors import PropertyConstraintViolation
+from charging.services import auto_remote_start_ended
 from tests.factories import event, make_charge_point
 
 pytestmark = pytest.mark.django_db
@@ -38,14 +39,14 @@ def _status(connector_id, status):
 def test_send_call_records_a_queued_call_for_this_connection():
     point = make_charge_point()
     context = _context(point, "Heartbeat", {})
-    call = context.send_call("ClearCache", {}, delay=2.0, callback="x.y")
+    call = context.send_call("ClearCache", {}, delay=2.0, flow="AutoRemoteStart")
     assert context.calls == [call]
     stored = OutboundCall.objects.get()
-    assert (stored.action, stored.status, stored.delay, stored.callback) == (
+    assert (stored.action, stored.status, stored.delay, stored.flow) == (
         "ClearCache",
         "queued",
         2.0,
-        "x.y",
+        "AutoRemoteStart",
     )
     assert stored.connection_id == "conn-1"
 
@@ -66,11 +67,11 @@ def test_auto_remote_start_answers_first_then_sends_with_delay(settings):
     assert middleware(context) == {}
     assert Connector.objects.get(connector_id=1).status == "Preparing"
     [call] = context.calls
-    assert (call.action, call.payload, call.delay, call.callback) == (
+    assert (call.action, call.payload, call.delay, call.flow) == (
         "RemoteStartTransaction",
         {"connectorId": 1, "idTag": "AUTO"},
         1.5,
-        CALLBACK,
+        FLOW,
     )
 
 
@@ -110,7 +111,7 @@ def test_remote_start_callback_records_the_outcome_on_the_connector(status, resp
         response=response,
         answered_at=timezone.now(),
     )
-    remote_start_answered(call=call)
+    auto_remote_start_ended(call=call)
     connector = Connector.objects.get(charge_point=point, connector_id=2)
     assert connector.remote_start_status == recorded
     assert connector.remote_start_status_at == call.answered_at

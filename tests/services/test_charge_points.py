@@ -91,13 +91,12 @@ def test_connected_takes_over_and_records_an_event():
         charge_point=point,
         connection_id="c2",
         gateway_id="g",
-        reply_to="levity.gw.g",
         remote="10.0.0.1:5000",
         subprotocol="ocpp1.6",
         frame_id="f1",
     )
     point.refresh_from_db()
-    assert point.connected and point.connection_id == "c2" and point.reply_to == "levity.gw.g"
+    assert point.connected and point.connection_id == "c2" and point.gateway_id == "g"
     assert (event.kind, event.remote, event.subprotocol) == ("connect", "10.0.0.1:5000", "ocpp1.6")
 
 

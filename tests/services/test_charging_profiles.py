@@ -71,7 +71,7 @@ def test_a_profile_without_id_gets_the_charge_points_next_one_and_is_requested()
     )
     assert stored.charging_rate_unit == "A"
     assert stored.schedule_periods == [{"startPeriod": 0, "limit": 6.0, "numberPhases": 3}]
-    assert first.callback == services.CHARGING_PROFILE_CALLBACK
+    assert services.outbound_call_spec(first).on_end is not None  # Unconfirmed when unanswered
 
 
 def test_accepted_installs_and_replaces_the_same_id_or_the_same_stack_level_and_purpose():

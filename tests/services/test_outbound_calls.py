@@ -1,4 +1,4 @@
-"""Services of outbound calls: creation, completion, callbacks."""
+"""Services of outbound calls: creation, completion, what their flows do when they end."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 
 from charging import services
 from charging.models import Connector, OutboundCall
+from charging.services.outbound_actions import ActionSpec, action_register
 from tests.factories import make_charge_point
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +23,10 @@ def failing_callback(*, call: OutboundCall) -> None:
     raise RuntimeError("boom")
 
 
+action_register(ActionSpec("TestRecordEnd", sends="ClearCache", on_end=record_callback))
+action_register(ActionSpec("TestFailingEnd", sends="ClearCache", on_end=failing_callback))
+
+
 def test_create_uses_a_uuid_the_current_connection_and_the_default_timeout(settings):
     settings.OCPP_CALL_TIMEOUT = 12.5
     point = make_charge_point(connection_id="c9")
@@ -32,14 +37,14 @@ def test_create_uses_a_uuid_the_current_connection_and_the_default_timeout(setti
     assert (call.connection_id, call.timeout, call.requested_by) == ("c9", 12.5, "admin")
 
 
-def test_complete_stores_the_answer_and_runs_the_callback_once():
+def test_complete_stores_the_answer_and_runs_the_flows_end_once():
     CALLS.clear()
     point = make_charge_point()
     call = services.outbound_call_create(
         charge_point=point,
         action="ClearCache",
         payload={},
-        callback=f"{__name__}.record_callback",
+        flow="TestRecordEnd",
     )
     services.outbound_call_complete(call=call, status="answered", response={"status": "Accepted"})
     services.outbound_call_complete(call=call, status="timeout")  # too late: first outcome stands
@@ -49,10 +54,10 @@ def test_complete_stores_the_answer_and_runs_the_callback_once():
     assert [(call.unique_id, "answered")] == CALLS
 
 
-def test_a_failing_callback_is_rolled_back_and_the_outcome_kept():
+def test_a_failing_end_is_rolled_back_and_the_outcome_kept():
     point = make_charge_point()
     call = services.outbound_call_create(
-        charge_point=point, action="ClearCache", payload={}, callback=f"{__name__}.failing_callback"
+        charge_point=point, action="ClearCache", payload={}, flow="TestFailingEnd"
     )
     services.outbound_call_complete(call=call, status="call_error", error_code="InternalError")
     call.refresh_from_db()
@@ -60,14 +65,14 @@ def test_a_failing_callback_is_rolled_back_and_the_outcome_kept():
     assert not Connector.objects.filter(connector_id=9).exists()
 
 
-def test_a_missing_callback_is_logged_not_raised(caplog):
+def test_an_unknown_flow_is_logged_not_raised(caplog):
     point = make_charge_point()
     call = services.outbound_call_create(
-        charge_point=point, action="ClearCache", payload={}, callback="no.such.module.fn"
+        charge_point=point, action="ClearCache", payload={}, flow="NoSuchFlow"
     )
     services.outbound_call_complete(call=call, status="timeout")
     assert OutboundCall.objects.get(pk=call.pk).status == "timeout"
-    assert "no.such.module.fn" in caplog.text
+    assert "NoSuchFlow" in caplog.text
 
 
 def test_complete_refuses_a_non_final_status():
