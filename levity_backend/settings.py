@@ -268,6 +268,16 @@ OCPP_PRESENCE_MARGIN = _env_float("OCPP_PRESENCE_MARGIN", 60.0)
 OCPP_CA_CERTIFICATE = os.environ.get("OCPP_CA_CERTIFICATE", "")
 OCPP_CA_KEY = os.environ.get("OCPP_CA_KEY", "")
 OCPP_CERTIFICATE_DAYS = int(os.environ.get("OCPP_CERTIFICATE_DAYS", "365"))
+# Webhooks (docs/events.md): each request's timeout (s); retries on 5xx or no answer after
+# RETRY_FIRST s, doubling up to RETRY_MAX s, for RETRY_FOR s after the event, then "failed";
+# due retries are swept every SWEEP_EVERY s (beat below; a thread in embedded mode); a new or
+# changed webhook reaches the other processes within CACHE_SECONDS.
+OCPP_WEBHOOK_TIMEOUT = _env_float("OCPP_WEBHOOK_TIMEOUT", 10.0)
+OCPP_WEBHOOK_RETRY_FIRST = _env_float("OCPP_WEBHOOK_RETRY_FIRST", 10.0)
+OCPP_WEBHOOK_RETRY_MAX = _env_float("OCPP_WEBHOOK_RETRY_MAX", 3600.0)
+OCPP_WEBHOOK_RETRY_FOR = _env_float("OCPP_WEBHOOK_RETRY_FOR", 86400.0)
+OCPP_WEBHOOK_SWEEP_EVERY = _env_float("OCPP_WEBHOOK_SWEEP_EVERY", 30.0)
+OCPP_WEBHOOK_CACHE_SECONDS = _env_float("OCPP_WEBHOOK_CACHE_SECONDS", 5.0)
 
 # Gateway presence (README "Guarantees"): a gateway's Redis lease lives this long unrenewed
 # (set the same value for the gateways; 0 turns presence off), checked this often by beat.
@@ -298,6 +308,13 @@ if OCPP_MESSAGE_RETENTION_DAYS > 0 and OCPP_PRUNE_MESSAGES_EVERY > 0:
         "task": "levity.prune_messages",
         "schedule": OCPP_PRUNE_MESSAGES_EVERY,
         "options": {"expires": OCPP_PRUNE_MESSAGES_EVERY, "priority": 1},
+    }
+# ...and webhook deliveries due for a retry are sent (on their own queue, levity.webhooks).
+if OCPP_WEBHOOK_SWEEP_EVERY > 0:
+    CELERY_BEAT_SCHEDULE["deliver-due-webhooks"] = {
+        "task": "levity.deliver_due_webhooks",
+        "schedule": OCPP_WEBHOOK_SWEEP_EVERY,
+        "options": {"expires": OCPP_WEBHOOK_SWEEP_EVERY},
     }
 
 # --- Monitoring (README "Monitoring") ---

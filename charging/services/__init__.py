@@ -96,6 +96,14 @@ from .transactions import (
     transaction_start,
     transaction_stop,
 )
+from .webhooks import (
+    webhook_deliver,
+    webhook_deliveries_create,
+    webhook_delivery_resend,
+    webhook_ids_due,
+    webhook_signature,
+    webhook_wake,
+)
 
 __all__ = [
     "Expired",
@@ -174,4 +182,10 @@ __all__ = [
     "transaction_close_orphans",
     "transaction_start",
     "transaction_stop",
+    "webhook_deliver",
+    "webhook_deliveries_create",
+    "webhook_delivery_resend",
+    "webhook_ids_due",
+    "webhook_signature",
+    "webhook_wake",
 ]

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from .. import selectors
+from .. import events, selectors
 from ..models import ChargePoint, ConfigurationKey, ValidationMode
 from .messages import clean_key, clean_text
 
@@ -90,6 +90,7 @@ def charge_point_boot(
             "last_boot_at",
         ]
     )
+    events.emit("charge_point.booted", charge_point=charge_point, at=charge_point.last_boot_at)
     return charge_point
 
 

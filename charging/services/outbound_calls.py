@@ -13,7 +13,7 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .. import conf, outcomes, selectors
+from .. import conf, events, outcomes, selectors
 from ..models import (
     PENDING_CALL_STATUSES,
     ChargePoint,
@@ -61,7 +61,7 @@ def outbound_call_create(
 ) -> OutboundCall:
     """Record a CALL to send to a charge point; the caller hands it to the gateway."""
     final = status not in PENDING_CALL_STATUSES
-    return OutboundCall.objects.create(
+    call = OutboundCall.objects.create(
         status=status,
         error_description=error_description,
         task_id=task_id,
@@ -78,6 +78,9 @@ def outbound_call_create(
         connection_id=connection_id or charge_point.connection_id,
         source_message=source_message,
     )
+    if final:  # refused before it was sent (its charge point offline, say)
+        events.emit(events.command_event(call.status), call=call)
+    return call
 
 
 def outbound_call_mark_sent(
@@ -136,6 +139,7 @@ def outbound_call_complete(
         _apply_answer(call)
     _redact_secret(call)
     outcomes.store_task_result(call)
+    events.emit(events.command_event(status), call=call)
     unique_id = call.unique_id
     db_transaction.on_commit(lambda: outcomes.wake(unique_id, status.value))
     return call
