@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import MD5, Coalesce, Lower
 from django.utils import timezone
@@ -787,10 +789,27 @@ class ChargingProfile(models.Model):
         )
 
 
+class FullMatchValidator(RegexValidator):
+    """A RegexValidator whose `$` is the end of the value, as in the OpenAPI schema's pattern
+    (Python's `$` also matches before a final newline)."""
+
+    def __call__(self, value: object) -> None:
+        if self.regex.fullmatch(str(value)) is None:
+            raise ValidationError(self.message, code=self.code, params={"value": value})
+
+
+# http:// or https://, a host, no spaces or control characters (the API's schema says the same).
+WEBHOOK_URL_PATTERN = "^https?://[^\\u0000-\\u0020/?#]+[^\\u0000-\\u0020]*$"
+
+
 class Webhook(models.Model):
     """An HTTP endpoint that receives the domain events it subscribes to (docs/events.md)."""
 
-    url = models.URLField(max_length=2000, help_text="http:// or https://; each event is POSTed")
+    url = models.CharField(
+        max_length=2000,
+        validators=[FullMatchValidator(WEBHOOK_URL_PATTERN, "An http:// or https:// URL.")],
+        help_text="http:// or https://; each event is POSTed to it",
+    )
     events = models.JSONField(
         default=list, help_text='Event names, e.g. ["transaction.started"] (docs/events.md)'
     )

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import APIException
 
 from charging import admission, selectors
+from charging.events import EVENT_NAMES
 from charging.models import (
     ChargePoint,
     ChargerJob,
@@ -20,6 +21,7 @@ from charging.models import (
     Reservation,
     Transaction,
     ValidationMode,
+    Webhook,
 )
 
 
@@ -409,3 +411,28 @@ class ValidationSerializer(serializers.Serializer):
         allow_null=True,
         help_text="strict or lenient; null: follow OCPP_VALIDATION",
     )
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=EVENT_NAMES),
+        min_length=1,
+        help_text="The events it receives (docs/events.md); a name given twice counts once",
+    )
+    secret = serializers.CharField(
+        write_only=True,
+        min_length=1,
+        max_length=255,
+        trim_whitespace=False,
+        help_text="Key of the X-Levity-Signature HMAC; never returned",
+    )
+    active = StrictBooleanField(required=False, default=True)
+
+    class Meta:
+        model = Webhook
+        fields = ["id", "url", "events", "secret", "active", "description", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"url": {"trim_whitespace": False}}
+
+    def validate_events(self, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))

@@ -97,6 +97,8 @@ from .transactions import (
     transaction_stop,
 )
 from .webhooks import (
+    webhook_create,
+    webhook_delete,
     webhook_deliver,
     webhook_deliveries_create,
     webhook_delivery_resend,
@@ -182,6 +184,8 @@ __all__ = [
     "transaction_close_orphans",
     "transaction_start",
     "transaction_stop",
+    "webhook_create",
+    "webhook_delete",
     "webhook_deliver",
     "webhook_deliveries_create",
     "webhook_delivery_resend",

@@ -42,6 +42,20 @@ def webhook_signature(*, secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def webhook_create(
+    *, url: str, events: list[str], secret: str, active: bool = True, description: str = ""
+) -> Webhook:
+    """A webhook (validated by the caller: the API's serializer, the admin's form)."""
+    return Webhook.objects.create(
+        url=url, events=events, secret=secret, active=active, description=description
+    )
+
+
+def webhook_delete(*, webhook: Webhook) -> None:
+    """Delete `webhook` and its deliveries; a sender busy with it finds it gone and stops."""
+    webhook.delete()
+
+
 def webhook_deliveries_create(
     *, webhook_ids: Iterable[int], event: str, event_id: uuid.UUID, body: str
 ) -> list[WebhookDelivery]:
