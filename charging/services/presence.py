@@ -112,14 +112,10 @@ def _take_offline(charge_points: list[ChargePoint], *, at: datetime) -> None:
     ChargePoint.objects.filter(pk__in=[cp.pk for cp in charge_points]).update(
         connected=False, last_disconnect_at=at
     )
-    for charge_point in charge_points:
+    gone = {"code": None, "reason": ConnectionEvent.PRESENCE_EXPIRED, "at": at}
+    for cp in charge_points:
         events.emit(
-            "charge_point.disconnected",
-            charge_point=charge_point,
-            connection_id=charge_point.connection_id,
-            code=None,
-            reason=ConnectionEvent.PRESENCE_EXPIRED,
-            at=at,
+            "charge_point.disconnected", charge_point=cp, connection_id=cp.connection_id, **gone
         )
     connection_of = {cp.pk: cp.connection_id for cp in charge_points}
     pending = (
