@@ -11,10 +11,12 @@ from rest_framework.exceptions import APIException
 from charging import admission, selectors
 from charging.events import EVENT_NAMES
 from charging.models import (
+    WEBHOOK_URL_PATTERN,
     ChargePoint,
     ChargerJob,
     ChargingProfile,
     Connector,
+    FullMatchValidator,
     IdTag,
     MeterValue,
     OutboundCall,
@@ -414,6 +416,14 @@ class ValidationSerializer(serializers.Serializer):
 
 
 class WebhookSerializer(serializers.ModelSerializer):
+    # A RegexField, so the schema carries the pattern (not the NO_NUL one of a plain string).
+    url = serializers.RegexField(
+        WEBHOOK_URL_PATTERN,
+        max_length=2000,
+        trim_whitespace=False,
+        validators=[FullMatchValidator(WEBHOOK_URL_PATTERN, "An http:// or https:// URL.")],
+        help_text="http:// or https://; each event is POSTed to it",
+    )
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENT_NAMES),
         min_length=1,
@@ -432,7 +442,6 @@ class WebhookSerializer(serializers.ModelSerializer):
         model = Webhook
         fields = ["id", "url", "events", "secret", "active", "description", "created_at"]
         read_only_fields = ["id", "created_at"]
-        extra_kwargs = {"url": {"trim_whitespace": False}}
 
     def validate_events(self, value: list[str]) -> list[str]:
         return list(dict.fromkeys(value))
