@@ -5,13 +5,18 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import after_setup_logger, worker_init, worker_process_init
+from celery.signals import after_setup_logger, celeryd_after_setup, worker_init, worker_process_init
 from kombu import Exchange, Queue
 
 from charging import adapters
 from charging.protocol import envelope
+from charging.queues import (
+    DELIVER_DUE_WEBHOOKS_TASK,
+    DELIVER_WEBHOOK_TASK,
+    WEBHOOK_QUEUE,
+)
 from charging.tracing import WORKER, tracing_setup
-from tasks import results
+from tasks import results, webhooks
 from tasks.maintenance import EXPIRE_STALE_CALLS_TASK, PRUNE_MESSAGES_TASK, REAP_DEAD_GATEWAYS_TASK
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "levity_backend.settings")
@@ -30,7 +35,14 @@ app.conf.task_queues = [
         routing_key=envelope.INBOUND_BINDING,
         durable=True,
         max_priority=envelope.INBOUND_MAX_PRIORITY,
-    )
+    ),
+    # Webhook deliveries (docs/events.md): a queue of their own, off the chargers' route.
+    Queue(
+        WEBHOOK_QUEUE,
+        Exchange(WEBHOOK_QUEUE, type="direct", durable=True),
+        routing_key=WEBHOOK_QUEUE,
+        durable=True,
+    ),
 ]
 app.conf.task_default_queue = envelope.INBOUND_QUEUE
 app.conf.task_default_exchange = envelope.INBOUND_EXCHANGE
@@ -44,12 +56,25 @@ app.conf.task_routes = {
     EXPIRE_STALE_CALLS_TASK: {"queue": envelope.INBOUND_QUEUE},
     REAP_DEAD_GATEWAYS_TASK: {"queue": envelope.INBOUND_QUEUE},
     PRUNE_MESSAGES_TASK: {"queue": envelope.INBOUND_QUEUE},
+    DELIVER_WEBHOOK_TASK: {"queue": WEBHOOK_QUEUE},
+    DELIVER_DUE_WEBHOOKS_TASK: {"queue": WEBHOOK_QUEUE},
 }
-app.conf.imports = ["tasks.inbound", "tasks.calls", "tasks.maintenance"]
+app.conf.imports = ["tasks.inbound", "tasks.calls", "tasks.maintenance", "tasks.webhooks"]
 # The charging app knows no Celery: commands are enqueued, and their outcomes kept as the task's
 # result (django-celery-results), through these.
 adapters.set_command_sender(results.enqueue_send)
 adapters.mirror_outcomes(results.store_task_result)
+adapters.set_webhook_waker(webhooks.enqueue_delivery)
+
+
+@celeryd_after_setup.connect
+def _consume_webhooks_too(sender: str, instance: Any, **kwargs: Any) -> None:
+    """A worker of `cp.*` also consumes `levity.webhooks` (Celery's documented way to add a
+    queue to a worker), so the command people run (`-Q cp.*`) sends webhooks without another
+    process; `-Q levity.webhooks` starts a worker that sends only them."""
+    queues = instance.app.amqp.queues
+    if envelope.INBOUND_QUEUE in (queues.consume_from or {}):
+        queues.select_add(WEBHOOK_QUEUE)
 
 
 @after_setup_logger.connect

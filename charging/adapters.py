@@ -24,8 +24,12 @@ CommandSender = Callable[[int, str, str], None]
 # lock (so a mirror never overwrites a later outcome with an earlier one). Never fatal.
 OutcomeMirror = Callable[["OutboundCall"], None]
 
+# `(webhook id, countdown seconds)`: have that webhook's due deliveries sent. Must not block.
+WebhookWaker = Callable[[int, float], None]
+
 _sender: CommandSender | None = None
 _mirrors: list[OutcomeMirror] = []
+_webhook_waker: WebhookWaker | None = None
 
 
 def set_command_sender(sender: CommandSender | None) -> None:
@@ -55,3 +59,15 @@ def outcome_changed(call: OutboundCall) -> None:
             mirror(call)
         except Exception:
             logger.exception("mirroring the outcome of %s %s failed", call.action, call.unique_id)
+
+
+def set_webhook_waker(waker: WebhookWaker | None) -> None:
+    global _webhook_waker
+    _webhook_waker = waker
+
+
+def webhook_wake(*, webhook_id: int, countdown: float = 0.0) -> None:
+    """Have the webhook's due deliveries sent in `countdown` seconds; without a waker wired in,
+    beat's sweep (or the embedded process's) sends them."""
+    if _webhook_waker is not None:
+        _webhook_waker(webhook_id, countdown)

@@ -86,6 +86,15 @@ DEFAULTS: dict[str, Any] = {
     # Chargers' payloads (docs/validation.md): "lenient" accepts and records the soft violations
     # of real firmware, "strict" refuses them; a charge point's own setting overrides it.
     "OCPP_VALIDATION": "lenient",
+    # Webhooks (docs/events.md): seconds per request, the first retry's delay (doubling up to
+    # the maximum), how long a delivery is retried before it fails, seconds between the sweeps
+    # that send the due retries, and how long a process trusts its list of subscriptions.
+    "OCPP_WEBHOOK_TIMEOUT": 10.0,
+    "OCPP_WEBHOOK_RETRY_FIRST": 10.0,
+    "OCPP_WEBHOOK_RETRY_MAX": 3600.0,
+    "OCPP_WEBHOOK_RETRY_FOR": 86400.0,
+    "OCPP_WEBHOOK_SWEEP_EVERY": 30.0,
+    "OCPP_WEBHOOK_CACHE_SECONDS": 5.0,
     # The middleware table (a Django setting only); None: charging.middleware.DEFAULT_MIDDLEWARE.
     "OCPP_MIDDLEWARE": None,
     # Socket timeout of every Redis command (charging.coordination): a frozen Redis costs this.

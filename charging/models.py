@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import MD5, Coalesce, Lower
 from django.utils import timezone
@@ -814,3 +815,101 @@ class ChargingProfile(models.Model):
             f"profile {self.charging_profile_id} {self.purpose} level {self.stack_level} "
             f"on {self.charge_point_id}/{where} ({self.status})"
         )
+
+
+class FullMatchValidator(RegexValidator):
+    """A RegexValidator whose `$` is the end of the value, as in the OpenAPI schema's pattern
+    (Python's `$` also matches before a final newline)."""
+
+    def __call__(self, value: object) -> None:
+        if self.regex.fullmatch(str(value)) is None:
+            raise ValidationError(self.message, code=self.code, params={"value": value})
+
+
+# http:// or https://, a host, no spaces or control characters (the API's schema says the same).
+WEBHOOK_URL_PATTERN = "^https?://[^\\u0000-\\u0020/?#]+[^\\u0000-\\u0020]*$"
+
+
+class Webhook(models.Model):
+    """An HTTP endpoint that receives the domain events it subscribes to (docs/events.md)."""
+
+    url = models.CharField(
+        max_length=2000,
+        validators=[FullMatchValidator(WEBHOOK_URL_PATTERN, "An http:// or https:// URL.")],
+        help_text="http:// or https://; each event is POSTed to it",
+    )
+    events = models.JSONField(
+        default=list, help_text='Event names, e.g. ["transaction.started"] (docs/events.md)'
+    )
+    secret = models.CharField(
+        max_length=255, help_text="Key of the HMAC-SHA256 signature (X-Levity-Signature)"
+    )
+    active = models.BooleanField(default=True)
+    description = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} → {self.url}"
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending"  # not sent yet, or retrying
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    FAILED = "failed"  # refused (4xx), or still failing when its retry time ran out
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook: its exact body, and how sending it went. Written in the
+    transaction of the event's effect (an outbox), sent in order per webhook."""
+
+    # No database constraint: a webhook deleted while a worker still has it in its cache of
+    # subscriptions must not fail the charger's transaction that records an event for it; the
+    # sender deletes deliveries whose webhook is gone. Django still cascades deletes.
+    webhook = models.ForeignKey(
+        Webhook, on_delete=models.CASCADE, related_name="deliveries", db_constraint=False
+    )
+    event_id = models.UUIDField(help_text="The event's id: the same for every webhook")
+    event = models.CharField(max_length=64)
+    body = models.TextField(help_text="The exact JSON posted and signed")
+    status = models.CharField(
+        max_length=16,
+        choices=WebhookDeliveryStatus.choices,
+        default=WebhookDeliveryStatus.PENDING,
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Retries end this long (OCPP_WEBHOOK_RETRY_FOR) after it; "send again" resets it.
+    queued_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["webhook", "event_id"], name="webhook_delivery_event_unique"
+            )
+        ]
+        indexes = [
+            # The sender's "oldest pending delivery of this webhook", and the sweep's due ones.
+            models.Index(
+                fields=["webhook", "id"],
+                condition=models.Q(status="pending"),
+                name="webhook_delivery_pending",
+            ),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="webhook_delivery_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.event_id} → webhook {self.webhook_id} ({self.status})"

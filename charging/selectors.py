@@ -40,6 +40,7 @@ from .models import (
     Reservation,
     Transaction,
     ValidationMode,
+    Webhook,
 )
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
@@ -419,3 +420,15 @@ def charging_profile_list(
         purpose=purpose,
         connector_id=connector_id,
     )
+
+
+def webhook_list() -> QuerySet[Webhook]:
+    return Webhook.objects.order_by("id")
+
+
+def webhook_get(*, webhook_id: object) -> Webhook | None:
+    """The webhook with this id; None for an unknown or malformed one."""
+    try:
+        return Webhook.objects.filter(id=int(str(webhook_id))).first()
+    except (TypeError, ValueError, OverflowError):
+        return None

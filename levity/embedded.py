@@ -153,7 +153,11 @@ def serve_web(host: str, port: int) -> ThreadedWSGIServer:
 
 def main(argv: list[str] | None = None) -> None:
     from gateway.cli import build_parser, config_from_args, configure_logging, run
-    from levity.periodic import start_message_pruning, start_stale_call_expiry
+    from levity.periodic import (
+        start_message_pruning,
+        start_stale_call_expiry,
+        start_webhook_sender,
+    )
 
     parser = build_parser(prog="levity-embedded")
     parser.add_argument(
@@ -176,9 +180,12 @@ def main(argv: list[str] | None = None) -> None:
     # past their retention (levity.periodic).
     stop_expiry = start_stale_call_expiry()
     stop_pruning = start_message_pruning()
+    # ...and a thread sends the webhooks, off the worker thread (levity.webhooks in production).
+    stop_webhooks = start_webhook_sender()
     try:
         asyncio.run(run(config, bus=bus))
     finally:
+        stop_webhooks()
         stop_pruning()
         stop_expiry()
         transport.set_local_publisher(None)

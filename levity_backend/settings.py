@@ -241,6 +241,14 @@ if _charging_setting("OCPP_MESSAGE_RETENTION_DAYS") > 0 and _prune_every > 0:
         "schedule": _prune_every,
         "options": {"expires": _prune_every, "priority": 1},
     }
+# ...and webhook deliveries due for a retry are sent (on their own queue, levity.webhooks).
+_sweep_every = _charging_setting("OCPP_WEBHOOK_SWEEP_EVERY")
+if _sweep_every > 0:
+    CELERY_BEAT_SCHEDULE["deliver-due-webhooks"] = {
+        "task": "levity.deliver_due_webhooks",
+        "schedule": _sweep_every,
+        "options": {"expires": _sweep_every},
+    }
 
 LOGGING = {
     "version": 1,

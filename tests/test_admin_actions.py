@@ -430,3 +430,45 @@ def test_jobs_are_listed_with_their_history(admin_client):
     # The history table, oldest first.
     history = page.content.decode().split("<th>status</th><th>at</th>", 1)[1]
     assert page.status_code == 200 and history.index("Requested") < history.index("Downloading")
+
+
+def test_send_again_queues_a_failed_webhook_delivery_afresh(admin_client):
+    from charging.models import Webhook, WebhookDelivery
+
+    webhook = Webhook.objects.create(url="http://x/", events=["command.failed"], secret="s")
+    delivery = WebhookDelivery.objects.create(
+        webhook=webhook,
+        event_id="00000000-0000-0000-0000-000000000001",
+        event="command.failed",
+        body="{}",
+        status="failed",
+        attempts=3,
+    )
+    answer = admin_client.post(
+        "/admin/charging/webhookdelivery/",
+        {"action": "send_again", "_selected_action": [delivery.id]},
+        follow=True,
+    )
+    assert answer.status_code == 200
+    delivery.refresh_from_db()
+    assert delivery.status == "pending" and delivery.attempts == 3
+    assert b"1 delivery(ies) queued again" in answer.content
+
+
+def test_a_webhook_is_added_and_changed_in_the_admin_keeping_its_secret(admin_client):
+    from charging.models import Webhook
+
+    form = {"url": "https://crm.example/hook", "events": ["transaction.started"], "active": "on"}
+    refused = admin_client.post("/admin/charging/webhook/add/", form)
+    assert refused.status_code == 200 and b"A secret is needed" in refused.content
+    admin_client.post("/admin/charging/webhook/add/", {**form, "secret": "k"})
+    webhook = Webhook.objects.get()
+    assert (webhook.events, webhook.secret) == (["transaction.started"], "k")
+    page = admin_client.get(f"/admin/charging/webhook/{webhook.id}/change/")
+    assert b'value="k"' not in page.content  # never shown again
+    admin_client.post(
+        f"/admin/charging/webhook/{webhook.id}/change/",
+        {**form, "events": ["transaction.started", "command.failed"]},
+    )
+    webhook.refresh_from_db()
+    assert (webhook.events, webhook.secret) == (["transaction.started", "command.failed"], "k")

@@ -14,6 +14,7 @@ from . import (
     site,
     smart_charging,
     transactions,
+    webhooks,
 )
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "site",
     "smart_charging",
     "transactions",
+    "webhooks",
 ]

@@ -9,17 +9,21 @@ from rest_framework import serializers
 from rest_framework.exceptions import APIException
 
 from charging import admission, selectors
+from charging.events import EVENT_NAMES
 from charging.models import (
+    WEBHOOK_URL_PATTERN,
     ChargePoint,
     ChargerJob,
     ChargingProfile,
     Connector,
+    FullMatchValidator,
     IdTag,
     MeterValue,
     OutboundCall,
     Reservation,
     Transaction,
     ValidationMode,
+    Webhook,
 )
 
 
@@ -409,3 +413,35 @@ class ValidationSerializer(serializers.Serializer):
         allow_null=True,
         help_text="strict or lenient; null: follow OCPP_VALIDATION",
     )
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    # A RegexField, so the schema carries the pattern (not the NO_NUL one of a plain string).
+    url = serializers.RegexField(
+        WEBHOOK_URL_PATTERN,
+        max_length=2000,
+        trim_whitespace=False,
+        validators=[FullMatchValidator(WEBHOOK_URL_PATTERN, "An http:// or https:// URL.")],
+        help_text="http:// or https://; each event is POSTed to it",
+    )
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=EVENT_NAMES),
+        min_length=1,
+        help_text="The events it receives (docs/events.md); a name given twice counts once",
+    )
+    secret = serializers.CharField(
+        write_only=True,
+        min_length=1,
+        max_length=255,
+        trim_whitespace=False,
+        help_text="Key of the X-Levity-Signature HMAC; never returned",
+    )
+    active = StrictBooleanField(required=False, default=True)
+
+    class Meta:
+        model = Webhook
+        fields = ["id", "url", "events", "secret", "active", "description", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+    def validate_events(self, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))

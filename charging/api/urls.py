@@ -17,6 +17,7 @@ router.register("id-tags", views.IdTagViewSet, basename="id-tag")
 router.register("calls", views.OutboundCallViewSet, basename="call")
 router.register("reservations", views.ReservationViewSet, basename="reservation")
 router.register("jobs", views.ChargerJobViewSet, basename="job")
+router.register("webhooks", views.WebhookViewSet, basename="webhook")
 
 # One path per action, so that the schema gives each its own body (charging/api/schema.py).
 urlpatterns = [

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
@@ -29,6 +29,7 @@ from charging.models import (
     Reservation,
     ReservationStatus,
     Transaction,
+    Webhook,
 )
 
 from . import serializers
@@ -614,3 +615,38 @@ class ValidationView(ChargePointWriteView):
             charge_point=charge_point, mode=data.validated_data["mode"] or ""
         )
         return Response(serializers.ChargePointSerializer(charge_point).data)
+
+
+class WebhookViewSet(
+    APIMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Webhooks: each event they subscribe to is POSTed to their URL, signed with their secret
+    (write-only), retried for up to a day, in order (docs/events.md). Their deliveries are in
+    the admin."""
+
+    permission_model = Webhook
+    lookup_value_regex = "[^/]+"  # any id reaches the view: a JSON 404, not HTML
+
+    serializer_class = serializers.WebhookSerializer
+    queryset = Webhook.objects.none()  # for the schema; get_queryset is what runs
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.webhook_list()
+
+    def get_object(self) -> Any:
+        webhook = selectors.webhook_get(webhook_id=self.kwargs["pk"])
+        if webhook is None:
+            raise NotFound()
+        self.check_object_permissions(self.request, webhook)
+        return webhook
+
+    def perform_create(self, serializer: serializers.WebhookSerializer) -> None:
+        serializer.instance = services.webhook_create(**serializer.validated_data)
+
+    def perform_destroy(self, instance: Webhook) -> None:
+        services.webhook_delete(webhook=instance)

@@ -104,6 +104,16 @@ from .transactions import (
     transaction_start,
     transaction_stop,
 )
+from .webhooks import (
+    webhook_create,
+    webhook_delete,
+    webhook_deliver,
+    webhook_deliveries_create,
+    webhook_delivery_resend,
+    webhook_ids_due,
+    webhook_signature,
+    webhook_wake,
+)
 
 __all__ = [
     "Expired",
@@ -190,4 +200,12 @@ __all__ = [
     "transaction_close_orphans",
     "transaction_start",
     "transaction_stop",
+    "webhook_create",
+    "webhook_delete",
+    "webhook_deliver",
+    "webhook_deliveries_create",
+    "webhook_delivery_resend",
+    "webhook_ids_due",
+    "webhook_signature",
+    "webhook_wake",
 ]

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from .. import selectors
+from .. import events, selectors
 from ..models import ChargePoint, ConfigurationKey, Message, ValidationMode
 from ..protocol.identity import MAX_CHARGE_POINT_ID_LENGTH
 from .messages import clean_key, clean_text, message_insert_statement, message_inserted
@@ -91,6 +91,7 @@ def charge_point_boot(
             "last_boot_at",
         ]
     )
+    events.emit("charge_point.booted", charge_point=charge_point, at=charge_point.last_boot_at)
     return charge_point
 
 

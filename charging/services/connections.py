@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from .. import selectors
+from .. import events, selectors
 from ..models import ChargePoint, ConnectionEvent, OutboundCall, OutboundCallStatus
 from .messages import clean_text
 from .outbound_calls import outbound_call_complete
@@ -48,6 +48,12 @@ def charge_point_connected(
     charge_point.gateway_id = event.gateway_id
     charge_point.last_connect_at = at
     charge_point.save(update_fields=["connected", "connection_id", "gateway_id", "last_connect_at"])
+    events.emit(
+        "charge_point.connected",
+        charge_point=charge_point,
+        connection_id=event.connection_id,
+        at=at,
+    )
     # A CALL handed to an older connection can no longer be answered, even when that
     # connection's gateway died without reporting its disconnect. But the connection this one
     # replaces on the same gateway is not lost: the gateway reports its close after the frames
@@ -96,6 +102,14 @@ def charge_point_disconnected(
         charge_point.connected = False
         charge_point.last_disconnect_at = at
         charge_point.save(update_fields=["connected", "last_disconnect_at"])
+        events.emit(
+            "charge_point.disconnected",
+            charge_point=charge_point,
+            connection_id=event.connection_id,
+            code=code,
+            reason=event.reason,
+            at=at,
+        )
     for call in selectors.outbound_call_list_pending(
         charge_point=charge_point, connection_id=event.connection_id
     ).select_for_update():

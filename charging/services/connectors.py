@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from .. import events
 from ..models import ChargePoint, Connector
 from .messages import clean_json
 
@@ -44,6 +45,9 @@ def connector_status_update(
         **fields
     ):
         Connector.objects.create(charge_point=charge_point, connector_id=connector_id, **fields)
+    events.emit(
+        "connector.status_changed", charge_point=charge_point, connector_id=connector_id, **fields
+    )
 
 
 def connector_remote_start_result(

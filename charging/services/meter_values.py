@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from .. import meter_jumps
+from .. import events, meter_jumps
 from ..clock import parse_charger_time
 from ..models import ChargePoint, Message, MeterValue
 from .messages import _append_note, clean_text
@@ -81,6 +81,15 @@ def meter_values_record(
                 row.reported_transaction_id = None
             meter_jumps.meter_values_flag_new(rows=rows, previous_wh=previous_wh)
     stored = _insert_new(rows)
+    if stored:
+        events.emit(
+            "meter_values.recorded",
+            charge_point=charge_point,
+            connector_id=connector_id,
+            transaction_id=transaction_id,
+            samples=rows,
+            stored=stored,
+        )
     if stored < len(rows) and source_message is not None and source_message.pk is not None:
         source_message.note = _append_note(
             source_message.note,

@@ -12,7 +12,7 @@ from django.db import InterfaceError, OperationalError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from .. import adapters, conf, outcomes, selectors
+from .. import adapters, conf, events, outcomes, selectors
 from ..models import (
     PENDING_CALL_STATUSES,
     ChargePoint,
@@ -49,7 +49,7 @@ def outbound_call_create(
     (`outbound_call_hand_over`). `flow`: the registered flow it is sent for, when not its
     action's own (services.outbound_actions)."""
     final = status not in PENDING_CALL_STATUSES
-    return OutboundCall.objects.create(
+    call = OutboundCall.objects.create(
         status=status,
         error_description=error_description,
         task_id=task_id,
@@ -65,6 +65,9 @@ def outbound_call_create(
         connection_id=connection_id or charge_point.connection_id,
         source_message=source_message,
     )
+    if final:  # refused before it was sent (its charge point offline, say)
+        events.emit(events.command_event(call.status), call=call)
+    return call
 
 
 def outbound_call_hand_over(
@@ -163,6 +166,7 @@ def outbound_call_complete(
     if spec.redact is not None:
         _redact(call, spec.redact)
     adapters.outcome_changed(call)
+    events.emit(events.command_event(status), call=call)
     unique_id = call.unique_id
     db_transaction.on_commit(lambda: outcomes.wake(unique_id, status.value))
     return call

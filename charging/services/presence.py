@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .. import conf
+from .. import conf, events
 from ..coordination import redis_client, redis_failed
 from ..models import (
     PENDING_CALL_STATUSES,
@@ -112,6 +112,11 @@ def _take_offline(charge_points: list[ChargePoint], *, at: datetime) -> None:
     ChargePoint.objects.filter(pk__in=[cp.pk for cp in charge_points]).update(
         connected=False, last_disconnect_at=at
     )
+    gone = {"code": None, "reason": ConnectionEvent.PRESENCE_EXPIRED, "at": at}
+    for cp in charge_points:
+        events.emit(
+            "charge_point.disconnected", charge_point=cp, connection_id=cp.connection_id, **gone
+        )
     connection_of = {cp.pk: cp.connection_id for cp in charge_points}
     pending = (
         OutboundCall.objects.filter(

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from .. import events
 from ..models import ChargePoint, SecurityEvent
 from .messages import clean_text
 
@@ -39,6 +40,7 @@ def security_event_record(
         critical=type in SecurityEvent.CRITICAL_TYPES,
         **fields,
     )
+    events.emit("security_event.received", charge_point=charge_point, security_event=event)
     if event.critical:
         logger.error("%s: critical security event %s: %s", charge_point.id, type, tech_info)
     return event

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from .. import selectors
+from .. import events, selectors
 from ..models import ChargePoint, Message, Transaction
 from .auto_remote_start import connector_transaction_loop_check
 from .charging_profiles import charging_profile_bind, charging_profiles_end
@@ -69,6 +69,7 @@ def transaction_start(
     connector_transaction_loop_check(
         charge_point=charge_point, connector_id=connector_id, at=transaction.start_received_at
     )
+    events.emit("transaction.started", charge_point=charge_point, transaction=transaction)
     return transaction
 
 
@@ -108,6 +109,7 @@ def transaction_close_orphans(
         )
         charging_profiles_end(transaction=transaction, at=at)
         logger.warning("%s: closed orphaned transaction %s", charge_point.id, transaction.id)
+        events.emit("transaction.stopped", charge_point=charge_point, transaction=transaction)
         closed.append(transaction)
     return closed
 
@@ -187,6 +189,7 @@ def transaction_stop(
         ]
     )
     charging_profiles_end(transaction=transaction, at=received_at)
+    events.emit("transaction.stopped", charge_point=charge_point, transaction=transaction)
     if transaction_data:
         meter_values_record(
             charge_point=charge_point,

@@ -94,7 +94,14 @@ def _start_stack(django_db_blocker, tmp_path_factory) -> Stack:
     # A CA, so the workers sign charge point CSRs (security extension, SignCertificate).
     _, ca_certificate, ca_key = write_ca(tmp)
     env = base_env(
-        DATABASE_URL=db_url, OCPP_CA_CERTIFICATE=str(ca_certificate), OCPP_CA_KEY=str(ca_key)
+        DATABASE_URL=db_url,
+        OCPP_CA_CERTIFICATE=str(ca_certificate),
+        OCPP_CA_KEY=str(ca_key),
+        # Webhooks (tests/e2e/test_webhooks.py): seen at once, retried within a second.
+        OCPP_WEBHOOK_CACHE_SECONDS="0",
+        OCPP_WEBHOOK_RETRY_FIRST="0.2",
+        OCPP_WEBHOOK_RETRY_MAX="1",
+        OCPP_WEBHOOK_TIMEOUT="2",
     )
     with Connection(amqp_url()) as amqp:
         # Left-overs of an earlier run would be processed against this run's database.
@@ -102,6 +109,8 @@ def _start_stack(django_db_blocker, tmp_path_factory) -> Stack:
         # The queue does not exist yet on a fresh broker.
         with contextlib.suppress(Exception):
             channel.queue_purge("cp.*")
+        with contextlib.suppress(Exception):
+            amqp.default_channel.queue_purge("levity.webhooks")
     workers = [start_worker(tmp, env)]
     gateway, port = start_gateway(tmp, env)
     return Stack(gateway, port, workers, env, tmp)

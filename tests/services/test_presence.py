@@ -104,3 +104,24 @@ def test_a_frame_from_the_reaped_connection_brings_it_back(presence):
         charge_point_id="CP-2", at=timezone.now(), connection_id="conn-CP-2"
     )
     assert not ChargePoint.objects.get(pk="CP-2").connected
+
+
+def test_a_reaped_charge_point_is_announced_disconnected(
+    presence, django_capture_on_commit_callbacks
+):
+    from charging import events
+
+    _, dead = presence
+    _connected("CP-GONE", dead)
+    heard = []
+
+    def record(sender, **kwargs):
+        heard.append((kwargs["charge_point"].id, kwargs["reason"]))
+
+    events.charge_point_disconnected.connect(record, dispatch_uid="test-reaped")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.charge_point_reap_dead_gateways() == 1
+    finally:
+        events.charge_point_disconnected.disconnect(dispatch_uid="test-reaped")
+    assert heard == [("CP-GONE", ConnectionEvent.PRESENCE_EXPIRED)]
