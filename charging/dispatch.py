@@ -30,7 +30,7 @@ _MAX_BACKOFF = 2.0
 
 
 class InvalidResponseError(Exception):
-    """A middleware answered with a payload its response schema rejects: our bug."""
+    """A handler or middleware answered with a payload its response schema rejects: our bug."""
 
 
 @dataclass(frozen=True)
@@ -244,7 +244,7 @@ class _Redelivered(Exception):
 
 
 class _CallFailed(Exception):
-    """A middleware failed: its effects must go, the frame and this CALLERROR must stay."""
+    """The pipeline failed: its effects must go, the frame and this CALLERROR must stay."""
 
     def __init__(self, answer: CallError) -> None:
         super().__init__(answer.error_code)
@@ -255,7 +255,7 @@ def _handle_frame_event(
     envelope: wire.Inbound, received_at: datetime, attempt: _Attempt
 ) -> wire.Reply:
     """A frame, processed optimistically: a redelivery is noticed by the unique `frame_id` of
-    its Message (no lookup before), a failing middleware by an exception that rolls the whole
+    its Message (no lookup before), a failing pipeline by an exception that rolls the whole
     transaction back (no savepoint around the pipeline), then the frame is recorded afresh with
     its CALLERROR. Both are rare; the usual frame costs neither a query nor a savepoint."""
     try:
@@ -288,7 +288,7 @@ def _handle_frame_event(
                 raise redelivered.error from None
             return replayed
         except _CallFailed as call_failed:
-            failed = call_failed.answer  # once: the next attempt runs no middleware
+            failed = call_failed.answer  # once: the next attempt runs no pipeline
 
 
 def _call_key(frame: Frame | FrameError) -> tuple[str, str] | None:
@@ -444,7 +444,7 @@ def _handle_call(
         return wire.reply(envelope, send=failed.to_json())
     context = MessageContext(
         charge_point=charge_point,
-        # PostgreSQL stores no NUL character: middleware see the text as it will be stored.
+        # PostgreSQL stores no NUL character: the pipeline sees the text as it will be stored.
         call=Call(call.unique_id, call.action, services.clean_json(call.payload)),
         received_at=received_at,
         envelope=dict(envelope),
@@ -502,13 +502,13 @@ def _run_pipeline(context: MessageContext) -> CallResult | CallError:
         if violations:
             _note_violations(context.message, call.action, violations, context.envelope)
             context.call = call = Call(call.unique_id, call.action, payload)
-    except OCPPError as error:  # refused before any middleware ran: nothing to undo
+    except OCPPError as error:  # refused before the pipeline ran: nothing to undo
         return CallError.from_exception(call.unique_id, error)
     try:
         payload = pipeline(context)
         _check_response(call.action, payload)
     except OCPPError as error:
-        # A failing middleware leaves nothing behind but the recorded frames: the attempt is
+        # A failing pipeline leaves nothing behind but the recorded frames: the attempt is
         # rolled back and the frame recorded again with this answer (_handle_frame_event).
         raise _CallFailed(CallError.from_exception(call.unique_id, error)) from error
     except TRANSIENT_DB_ERRORS:

@@ -1,4 +1,4 @@
-"""The workers' Prometheus metrics: recorded around `dispatch.handle_inbound`, served by `/metrics`.
+"""The workers' Prometheus metrics: recorded around `dispatch.handle_event`, served by `/metrics`.
 
 Celery workers are processes of their own (several per machine), and the web app is others again: with
 `PROMETHEUS_MULTIPROC_DIR` set (to the same directory for all of them) every process writes its

@@ -94,7 +94,7 @@ def validate_payload(message_type: MessageType, action: str, payload: dict[str, 
 def validate_call(
     action: str, payload: dict[str, Any], mode: str
 ) -> tuple[dict[str, Any], list[Violation]]:
-    """A charger's CALL payload as the middleware see it, and the soft violations tolerated."""
+    """A charger's CALL payload as the pipeline sees it, and the soft violations tolerated."""
     return validate(MessageType.call, action, payload, mode=mode)
 
 
@@ -191,7 +191,7 @@ def _fix(payload: dict[str, Any], error: Any, kept: set[str]) -> Iterable[Violat
         fixed: Any = value[: error.kind.limit]
     elif kind == "format":
         fixed = _utc_time(value)
-        if fixed is None:  # unreadable: left for the middleware, which read it as no time
+        if fixed is None:  # unreadable: left for the handlers, which read it as no time
             kept.add(_field(path))
             fixed = value
     elif kind == "enum":

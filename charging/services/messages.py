@@ -147,7 +147,7 @@ def message_record_violations(
     *, message: Message, violations: list[dict[str, str]], raw: str
 ) -> None:
     """Note on a charger's frame the soft violations lenient validation accepted, with the frame's
-    text as received (its payload is stored as received; the middleware saw it normalised)."""
+    text as received (its payload is stored as received; the pipeline saw it normalised)."""
     message.violations = violations
     message.raw = clean_text(raw)
     message.save(update_fields=["violations", "raw"])
