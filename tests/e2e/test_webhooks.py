@@ -17,9 +17,9 @@ import pytest
 from ocpp.v16 import call
 
 from charging.models import Webhook, WebhookDelivery
+from levity.devstack import ROOT, charger, free_port, wait_until
 from tests.receiver import receiver
 
-from .harness import ROOT, charger, free_port, wait_until
 from .test_levity_up import levity_up_embedded
 
 pytestmark = pytest.mark.e2e
