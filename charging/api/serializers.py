@@ -36,6 +36,15 @@ class StrictBooleanField(serializers.BooleanField):
         self.fail("invalid", input=data)
 
 
+class StrictRegexField(serializers.RegexField):
+    """A JSON string matching the pattern, as the schema says: not DRF's number made a string."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ConnectorSerializer(serializers.ModelSerializer):
     class Meta:
         model = Connector
@@ -212,7 +221,8 @@ class IdTagSerializer(serializers.ModelSerializer):
         fields = ["id", "id_tag", "status", "expiry_date", "parent", "created_at"]
         read_only_fields = ["id", "created_at"]
         # Uniqueness is checked case-insensitively below (409), not by DRF's validator (400).
-        extra_kwargs = {"id_tag": {"validators": []}}
+        # Stored as given, like the idTag a charger sends (trimmed, " A" would never match it).
+        extra_kwargs = {"id_tag": {"validators": [], "trim_whitespace": False}}
 
     def validate_id_tag(self, value: str) -> str:
         # IdToken is case insensitive (OCPP 1.6 IdToken type); the database constraint is on
@@ -380,7 +390,7 @@ class CallOutcomeSerializer(OutboundCallSerializer):
 
 
 class AuthorizationKeyRequestSerializer(serializers.Serializer):
-    key = serializers.RegexField(
+    key = StrictRegexField(
         admission.KEY_PATTERN,
         required=False,
         allow_null=True,
@@ -417,7 +427,7 @@ class ValidationSerializer(serializers.Serializer):
 
 class WebhookSerializer(serializers.ModelSerializer):
     # A RegexField, so the schema carries the pattern (not the NO_NUL one of a plain string).
-    url = serializers.RegexField(
+    url = StrictRegexField(
         WEBHOOK_URL_PATTERN,
         max_length=2000,
         trim_whitespace=False,

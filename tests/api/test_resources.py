@@ -235,6 +235,13 @@ def test_id_tag_validation(api):
     assert IdTag.objects.count() == 1
 
 
+def test_an_id_tag_is_stored_as_given(api):
+    # A charger sends the idTag as it is; a trimmed copy would never match it.
+    response = api.post("/api/v1/id-tags/", {"id_tag": " CARD\u000b"}, format="json")
+    assert response.status_code == 201
+    assert IdTag.objects.get().id_tag == " CARD\u000b"
+
+
 def test_id_tags_cannot_be_replaced_with_put(api):
     make_id_tag("CARD-1")
     assert api.put("/api/v1/id-tags/CARD-1/", {"id_tag": "X"}, format="json").status_code == 405
