@@ -248,7 +248,7 @@ def start_worker(
     concurrency: int = 2,
     app: str = "celery_app",
 ) -> Process:
-    """A Celery worker (the configured pool, threads by default) consuming `cp.*`, once it says
+    """A Celery worker (the configured pool, `CELERY_WORKER_POOL`) consuming `cp.*`, once it says
     it is ready."""
     options = [
         "-Q",
