@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "--worker-concurrency",
                 type=int,
                 default=2,
-                help="Celery worker concurrency (threads)",
+                help="Celery worker concurrency (prefork processes, or threads with CELERY_WORKER_POOL=threads)",
             )
         p.set_defaults(func=SCENARIOS[name])
         return p
