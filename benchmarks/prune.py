@@ -259,6 +259,7 @@ def main() -> None:
     os.environ["DATABASE_URL"] = recreate_database(DB)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "levity_backend.settings")
     os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", "levity-benchmark-only-" + "x" * 40)  # production mode
     import django
 
     django.setup()
