@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from benchmarks.load import mix
-from benchmarks.worker_cost import Charger
+from benchmarks.worker_cost import Charger, production_settings
 from levity.devstack import drop_database, percentile, recreate_database
 
 DB = "levity_prunebench"
@@ -44,11 +44,12 @@ def _fill(messages: int) -> None:
         cursor.execute(
             "INSERT INTO charging_chargepoint (id, vendor, model, serial_number, "
             "charge_box_serial_number, firmware_version, iccid, imsi, meter_type, "
-            "meter_serial_number, registration_status, approved, authorization_key, connected, "
-            "connection_id, gateway_id, last_call_unique_id, last_call_action, "
-            "diagnostics_status, firmware_status, created_at) "
+            "meter_serial_number, registration_status, approved, authorization_key, "
+            "authorization_key_pending, connected, connection_id, gateway_id, "
+            "last_call_unique_id, last_call_action, last_call_repeat, diagnostics_status, "
+            "firmware_status, validation, created_at) "
             "SELECT 'OLD' || lpad(n::text, 4, '0'), '', '', '', '', '', '', '', '', '', "
-            "'Accepted', true, '', false, '', '', '', '', '', '', now() "
+            "'Accepted', true, '', '', false, '', '', '', '', false, '', '', '', now() "
             "FROM generate_series(0, 99) n"
         )
         cursor.execute(
@@ -234,6 +235,8 @@ def _prune_line(name: str, runs: list[tuple[int, float]]) -> str:
     deleted = sum(n for n, _ in runs)
     ms = [s * 1000 for _, s in runs]
     busy = sum(ms) / 1000
+    if not runs or busy == 0:
+        return f"{name:<34} {len(runs):>5} runs, {deleted:>9,} deleted"
     return (
         f"{name:<34} {len(runs):>5} runs, {deleted:>9,} deleted, {deleted / busy:>7,.0f}/s while "
         f"running; run p50 {percentile(ms, 0.5):.0f} ms, p99 {percentile(ms, 0.99):.0f} ms, "
@@ -251,15 +254,14 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--every", type=float, default=10.0, help="seconds between beat's runs")
     parser.add_argument("--prune-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database", default=DB, help="created and dropped (default %(default)s)")
     args = parser.parse_args()
     if args.prune_worker:
         prune_worker(args.batch, args.every)
         return
 
-    os.environ["DATABASE_URL"] = recreate_database(DB)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "levity_backend.settings")
-    os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("SECRET_KEY", "levity-benchmark-only-" + "x" * 40)  # production mode
+    os.environ["DATABASE_URL"] = recreate_database(args.database)
+    production_settings()
     import django
 
     django.setup()
@@ -291,7 +293,7 @@ def main() -> None:
         after = _play(chargers, cycles=args.cycles)
     finally:
         connection.close()
-        drop_database(DB)
+        drop_database(args.database)
 
     print(f"\nhandle_event, default mix, {args.chargers} chargers (ms)")
     print(f"{'':<34} {'events':>7} {'p50':>7} {'p99':>7} {'max':>8}")

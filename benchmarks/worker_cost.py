@@ -26,6 +26,16 @@ from levity.devstack import drop_database, recreate_database
 DB = "levity_workercost"
 
 
+def production_settings() -> None:
+    """Production mode (DEBUG off) for the in-process benchmarks, its secure defaults opted out
+    of as a benchmark may (docs/security.md): unknown charge points accepted, without keys."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "levity_backend.settings")
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", "levity-benchmark-only-" + "x" * 40)
+    os.environ.setdefault("OCPP_UNKNOWN_CHARGE_POINTS", "accept")
+    os.environ.setdefault("OCPP_ALLOW_CHARGERS_WITHOUT_KEY", "true")
+
+
 class Charger:
     """One simulated charger's frames, with the transaction id our answers give it."""
 
@@ -104,15 +114,11 @@ def main() -> None:
         "--profile",
         help="write a pyinstrument report here (HTML if the name ends in .html, else text)",
     )
+    parser.add_argument("--database", default=DB, help="created and dropped (default %(default)s)")
     args = parser.parse_args()
 
-    os.environ["DATABASE_URL"] = recreate_database(DB)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "levity_backend.settings")
-    os.environ.setdefault("DEBUG", "false")
-    # Production mode's secure defaults, opted out of as a benchmark may (docs/security.md).
-    os.environ.setdefault("SECRET_KEY", "levity-benchmark-only-" + "x" * 40)
-    os.environ.setdefault("OCPP_UNKNOWN_CHARGE_POINTS", "accept")
-    os.environ.setdefault("OCPP_ALLOW_CHARGERS_WITHOUT_KEY", "true")
+    os.environ["DATABASE_URL"] = recreate_database(args.database)
+    production_settings()
     import django
 
     django.setup()
@@ -164,7 +170,7 @@ def main() -> None:
             html = args.profile.endswith(".html")
             out.write(profiler.output_html() if html else profiler.output_text(show_all=False))
     connection.close()
-    drop_database(DB)
+    drop_database(args.database)
 
     total = sum(len(values) for values in seconds.values())
     print(f"{total} events, {args.chargers} chargers, {args.cycles} sessions each")
