@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -215,12 +216,21 @@ def _play(chargers: list[Charger], *, cycles: int = 0, until: Any = None) -> lis
 def _pruner(batch: int, every: float) -> subprocess.Popen:
     command = [sys.executable, "-m", "benchmarks.prune", "--prune-worker"]
     command += ["--batch", str(batch), "--every", str(every)]
-    return subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.PIPE, text=True)
+    # Its lines go to a file: a pipe nobody reads while the sessions play fills up (64 KiB, some
+    # 2,000 batches) and stops the prune.
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by _runs
+    pruner = subprocess.Popen(command, env=os.environ.copy(), stdout=log, text=True)
+    pruner.log = log  # type: ignore[attr-defined]
+    return pruner
 
 
 def _runs(pruner: subprocess.Popen) -> list[tuple[int, float]]:
-    out, _ = pruner.communicate()
-    return [tuple(json.loads(line)) for line in out.splitlines() if line.startswith("[")]
+    pruner.wait()
+    log = pruner.log  # type: ignore[attr-defined]
+    with log:
+        log.seek(0)
+        lines = log.read().splitlines()
+    return [tuple(json.loads(line)) for line in lines if line.startswith("[")]
 
 
 def _summary(name: str, seconds: list[float]) -> str:
