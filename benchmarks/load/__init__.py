@@ -5,6 +5,7 @@
     python -m benchmarks.load idle         # 10,000 heartbeating chargers: memory per connection
     python -m benchmarks.load storm        # 5,000 chargers, kill -9 the server: time to re-boot all
     python -m benchmarks.load commands     # 200 RemoteStartTransaction through the HTTP API
+    python -m benchmarks.load commands --rate 125 --command-rate 5   # ... under the default mix
     python -m benchmarks.load run --url ws://127.0.0.1:9000/ocpp/ --chargers 100 --rate 50
 
 Each scenario starts, in turn, the baseline (`benchmarks/baseline.py`: the `ocpp` package on

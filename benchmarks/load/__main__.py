@@ -161,6 +161,15 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--calls", type=int, default=200)
             p.add_argument("--parallel", type=int, default=10, help="HTTP requests at a time")
             p.add_argument("--wait", type=float, default=30, help="the API's ?wait=")
+            p.add_argument(
+                "--command-rate",
+                type=float,
+                default=0.0,
+                help="at most this many commands/s (default: as fast as --parallel allows)",
+            )
+            p.add_argument(
+                "--warmup", type=int, default=20, help="commands sent first, not counted"
+            )
     return parser
 
 

@@ -12,6 +12,7 @@ import signal
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -393,44 +394,61 @@ def storm(args: argparse.Namespace) -> None:
 # -- commands -------------------------------------------------------------------------------
 
 
-def _remote_starts(system: System, ids: list[str], parallel: int, wait: float) -> ActionStats:
-    """POST one RemoteStartTransaction per id, `parallel` at a time; latency of each request."""
+def _remote_starts(
+    system: System, ids: list[str], parallel: int, wait: float, rate: float = 0.0
+) -> tuple[ActionStats, Counter[str], list[tuple[float, float]]]:
+    """POST one RemoteStartTransaction per id, `parallel` at a time (and at most `rate` a
+    second when given): the latency of each request, the chargers' answers by status, and
+    (seconds from the first request, ms) of each answered one.
+
+    A charger in a transaction answers Rejected: that is an answer like Accepted (the command
+    went through), so its latency counts."""
     stats = ActionStats()
+    statuses: Counter[str] = Counter()
+    timeline: list[tuple[float, float]] = []
     lock = threading.Lock()
     queue = list(reversed(ids))
     parsed = urllib.parse.urlsplit(system.api_url)
     headers = {"Content-Type": "application/json"}
     if system.token:
         headers["Authorization"] = f"Token {system.token}"
+    began = time.monotonic()
+    began_perf = time.perf_counter()
+    issued = 0
 
     def worker() -> None:
+        nonlocal issued
         conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=wait + 30)
         while True:
             with lock:
                 if not queue:
                     break
                 cp_id = queue.pop()
+                at = began + issued / rate if rate else 0.0
+                issued += 1
+            if at:
+                time.sleep(max(0.0, at - time.monotonic()))
             body = json.dumps({"idTag": f"CMD-{cp_id}"[:20], "connectorId": 1})
             path = f"/api/v1/charge-points/{cp_id}/calls/RemoteStartTransaction/?wait={wait:.0f}"
-            began = time.perf_counter()
+            sent = time.perf_counter()
             try:
                 conn.request("POST", path, body=body, headers=headers)
                 response = conn.getresponse()
                 answer = json.loads(response.read() or b"{}")
-                elapsed = (time.perf_counter() - began) * 1000
-                ok = (
-                    response.status == 200
-                    and (answer.get("response") or {}).get("status") == "Accepted"
-                )
+                elapsed = (time.perf_counter() - sent) * 1000
+                status = (answer.get("response") or {}).get("status") or ""
+                ok = response.status == 200 and status in ("Accepted", "Rejected")
                 code = "" if ok else f"HTTP {response.status} {answer.get('status', '')}".strip()
             except (OSError, http.client.HTTPException, ValueError) as exc:
-                elapsed, ok, code = None, False, type(exc).__name__
+                elapsed, ok, code, status = None, False, type(exc).__name__, ""
                 conn.close()
                 conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=wait + 30)
             with lock:
                 stats.sent += 1
                 if ok:
                     stats.record("answered", elapsed)
+                    statuses[status] += 1
+                    timeline.append((sent - began_perf, elapsed))
                 elif elapsed is None:
                     stats.record("lost", None)
                 else:
@@ -442,21 +460,30 @@ def _remote_starts(system: System, ids: list[str], parallel: int, wait: float) -
         thread.start()
     for thread in threads:
         thread.join()
-    return stats
+    return stats, statuses, sorted(timeline)
 
 
 def commands(args: argparse.Namespace) -> None:
+    """Commands to heartbeating chargers, or, with --rate, to chargers sending --mix at that
+    rate (the load the commands' latency is measured under)."""
+    background = {"mix": args.mix, "rate": args.rate} if args.rate else {}
     results: dict[str, dict[str, Any]] = {}
     with systems(args, web=True) as each:
         for system in each:
-            load, _, _ = _heartbeating(args, system, "C")
+            load, _, _ = _heartbeating(args, system, "C", **background)
             try:
                 load.go()
                 _wait_presence(system, args)
-                ids = [f"C-{n % args.chargers}" for n in range(args.calls)]
+                # Not counted, as in benchmarks/command_latency.py: each gunicorn thread's first
+                # request opens its database and broker connections.
+                warm = [f"C-{n % args.chargers}" for n in range(args.warmup)]
+                _remote_starts(system, warm, args.parallel, args.wait, args.command_rate)
+                ids = [f"C-{(args.warmup + n) % args.chargers}" for n in range(args.calls)]
                 began = time.monotonic()
                 sampler = ProcessSampler(system.watch()).start()
-                stats = _remote_starts(system, ids, args.parallel, args.wait)
+                stats, statuses, timeline = _remote_starts(
+                    system, ids, args.parallel, args.wait, args.command_rate
+                )
                 seconds = time.monotonic() - began
                 processes = sampler.stop()
                 time.sleep(1)  # the StartTransactions that follow
@@ -464,24 +491,40 @@ def commands(args: argparse.Namespace) -> None:
                 result = load.collect(processes)
             finally:
                 load.terminate()
+            charger_calls = result.stats.summary(max(result.seconds, 1e-9))
             summary = {
                 "calls": args.calls,
                 "parallel": args.parallel,
+                "command_rate": args.command_rate,
+                "warmup": args.warmup,
+                "background": background,
                 "seconds": seconds,
                 "http": stats.summary(seconds),
+                "answers": dict(statuses),
+                "timeline": timeline,
                 "remote_starts_accepted_by_chargers": result.remote_starts,
-                "charger_calls": result.stats.summary(max(result.seconds, 1e-9)),
+                "charger_calls": charger_calls,
                 "processes": processes,
             }
             results[system.name] = summary
             h = summary["http"]
             print(
-                f"{system.name}: {h['answered']}/{args.calls} Accepted, {h['callerrors'] + h['lost']} failed "
-                f"{h['error_codes']}; p50 {h['p50_ms']:.1f} ms, p99 {h['p99_ms']:.1f} ms, "
-                f"{h['throughput']:.1f} commands/s"
+                f"{system.name}: {h['answered']}/{args.calls} answered {dict(statuses)}, "
+                f"{h['callerrors'] + h['lost']} failed {h['error_codes']}; p50 {h['p50_ms']:.1f} ms, "
+                f"p99 {h['p99_ms']:.1f} ms, {h['throughput']:.1f} commands/s"
             )
+            if background:
+                total = charger_calls["total"]
+                print(
+                    f"{system.name}: meanwhile the chargers' calls: {total['throughput']:.0f}/s, "
+                    f"p50 {total['p50_ms']:.1f} ms, p99 {total['p99_ms']:.1f} ms, "
+                    f"errors {errors(charger_calls)}"
+                )
 
-    print(f"\ncommands: {args.calls} RemoteStartTransaction over HTTP, {args.parallel} at a time")
+    under = f", under {args.mix} at {args.rate:.0f} calls/s" if args.rate else ""
+    print(
+        f"\ncommands: {args.calls} RemoteStartTransaction over HTTP, {args.parallel} at a time{under}"
+    )
     print(
         compare(
             results,
@@ -491,7 +534,7 @@ def commands(args: argparse.Namespace) -> None:
                 ("p99 ms", "p99_ms", "{:.1f}"),
                 ("max ms", "max_ms", "{:.1f}"),
                 ("commands/s", "throughput", "{:.1f}"),
-                ("Accepted", "answered", "{:.0f}"),
+                ("answered", "answered", "{:.0f}"),
             ],
             section="http",
         )

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 import time
 from typing import Any
 
@@ -311,3 +313,47 @@ def test_a_charger_call_while_our_call_is_outstanding_is_answered(stack):
     heartbeat, answer, took = asyncio.run(scenario())
     assert heartbeat.current_time and took < 1.5
     assert answer == DEFAULT_ANSWERS["GetConfiguration"]
+
+
+WEB_PROCESS = """
+import json, sys
+import levity_backend.wsgi  # as gunicorn loads it
+from charging import commands
+loaded = sorted(m for m in ("tasks.calls", "levity_backend.urls") if m in sys.modules)
+answer = commands.call(sys.argv[1], "ClearCache", {}, wait=20)
+print(json.dumps({"loaded_before": loaded, "answer": answer,
+                  "tasks_imported": "tasks.calls" in sys.modules}))
+"""
+
+
+def test_a_web_process_sends_a_command_by_the_tasks_name(stack):
+    """The web entry point loads its URLconf up front, and a command it sends goes to the
+    broker by task name, without importing the worker's task modules (~0.2 s on a first
+    request)."""
+    cp_id = "E2E-CMD-WEB"
+
+    async def scenario() -> dict[str, Any]:
+        async with charger(stack.port, cp_id) as cp:
+            await in_thread(_connected, cp_id)
+            web = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                WEB_PROCESS,
+                cp_id,
+                env={**stack.env, "DJANGO_SETTINGS_MODULE": "levity_backend.settings"},
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            out, err = await asyncio.wait_for(web.communicate(), timeout=60)
+            assert web.returncode == 0, err.decode()[-2000:]
+            (received,) = cp.received
+            assert received.action == "ClearCache"
+            return json.loads(out.decode().strip().splitlines()[-1])
+
+    seen = asyncio.run(scenario())
+    assert seen == {
+        "loaded_before": ["levity_backend.urls"],
+        "answer": {"status": "Accepted"},
+        "tasks_imported": False,
+    }
+    assert OutboundCall.objects.get(charge_point_id=cp_id).status == "answered"
