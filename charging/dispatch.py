@@ -143,35 +143,13 @@ def _handle(envelope: dict[str, Any], attempt: _Attempt) -> wire.Reply:
     received_at = parse_charger_time(envelope.get("at")) or timezone.now()
     if kind == "frame":
         return _handle_frame_event(inbound, received_at, attempt)
+    if kind in ("connect", "disconnect"):
+        return _handle_connection_event(inbound, received_at, attempt)
     with transaction.atomic():
         charge_point = services.charge_point_lock(charge_point_id=envelope["cp"])
-        replayed = _replay(inbound)
-        if replayed is not None:
-            return replayed
-        if kind == "connect":
-            previous = charge_point.connection_id if charge_point.connected else ""
-            previous_reply_to = _route_reply_to(charge_point)
-            services.charge_point_connected(
-                charge_point=charge_point,
-                connection_id=envelope["conn"],
-                gateway_id=envelope.get("gateway", ""),
-                remote=envelope.get("remote") or "",
-                subprotocol=envelope.get("subprotocol"),
-                at=received_at,
-                frame_id=envelope["id"],
-            )
-            attempt.closes.extend(_routed(charge_point, inbound, previous, previous_reply_to))
-        elif kind == "disconnect":
-            services.charge_point_disconnected(
-                charge_point=charge_point,
-                connection_id=envelope["conn"],
-                gateway_id=envelope.get("gateway", ""),
-                code=envelope.get("code"),
-                reason=envelope.get("reason") or "",
-                at=received_at,
-                frame_id=envelope["id"],
-            )
-        elif kind == "call_timeout":
+        # call_timeout and call_offline are keyed on nothing: ending an ended call changes
+        # nothing; a call_due hands over only a call still waiting.
+        if kind == "call_timeout":
             _handle_call_timeout(charge_point, envelope.get("unique_id", ""))
         elif kind == "call_offline":
             _handle_call_offline(charge_point, envelope.get("unique_id", ""))
@@ -180,6 +158,46 @@ def _handle(envelope: dict[str, Any], attempt: _Attempt) -> wire.Reply:
         else:
             raise ValueError(f"unknown event kind {kind!r}")
     return wire.reply(inbound)
+
+
+def _handle_connection_event(
+    envelope: wire.Inbound, received_at: datetime, attempt: _Attempt
+) -> wire.Reply:
+    """A connect or disconnect, recorded once: a redelivery is noticed by the unique `frame_id`
+    of its ConnectionEvent (no lookup before, as for frames) and changes nothing."""
+    try:
+        with transaction.atomic():
+            charge_point = services.charge_point_lock(charge_point_id=envelope["cp"])
+            if envelope["kind"] == "connect":
+                previous = charge_point.connection_id if charge_point.connected else ""
+                route = _PreviousRoute(charge_point)
+                services.charge_point_connected(
+                    charge_point=charge_point,
+                    connection_id=envelope["conn"],
+                    gateway_id=envelope.get("gateway", ""),
+                    remote=envelope.get("remote") or "",
+                    subprotocol=envelope.get("subprotocol"),
+                    at=received_at,
+                    frame_id=envelope["id"],
+                )
+                attempt.closes.extend(_routed(charge_point, envelope, previous, route))
+            else:
+                services.charge_point_disconnected(
+                    charge_point=charge_point,
+                    connection_id=envelope["conn"],
+                    gateway_id=envelope.get("gateway", ""),
+                    code=envelope.get("code"),
+                    reason=envelope.get("reason") or "",
+                    at=received_at,
+                    frame_id=envelope["id"],
+                )
+    except IntegrityError:
+        # Rolled back; most likely the event's own earlier record (a redelivered task).
+        if not selectors.connection_event_exists(frame_id=envelope["id"]):
+            raise
+        attempt.closes.clear()
+        logger.info("%s: event %s redelivered", envelope["cp"], envelope["id"])
+    return wire.reply(envelope)
 
 
 def _handle_handshake(envelope: wire.Inbound) -> wire.Reply:
@@ -203,14 +221,24 @@ def _handle_handshake(envelope: wire.Inbound) -> wire.Reply:
     )
 
 
-def _route_reply_to(charge_point: ChargePoint) -> str:
-    """The reply queue of the gateway holding the charge point's current connection."""
-    route = ConnectionRoute.objects.filter(pk=charge_point.pk).values_list("reply_to", flat=True)
-    return route.first() or ""
+class _PreviousRoute:
+    """The reply queue of the gateway holding the charge point's current connection, read
+    from its ConnectionRoute when first asked (a charger that was offline needs none)."""
+
+    def __init__(self, charge_point: ChargePoint) -> None:
+        self._charge_point_id = charge_point.pk
+        self._reply_to: str | None = None
+
+    @property
+    def reply_to(self) -> str:
+        if self._reply_to is None:
+            route = ConnectionRoute.objects.filter(pk=self._charge_point_id)
+            self._reply_to = route.values_list("reply_to", flat=True).first() or ""
+        return self._reply_to
 
 
 def _routed(
-    charge_point: ChargePoint, envelope: wire.Inbound, previous: str, previous_reply_to: str
+    charge_point: ChargePoint, envelope: wire.Inbound, previous: str, route: _PreviousRoute
 ) -> list[tuple[str, wire.CloseRequest]]:
     """After a `connect`: the connection's route when it won, and the connection that lost,
     when another gateway holds it.
@@ -221,15 +249,17 @@ def _routed(
     """
     conn, reply_to = envelope["conn"], services.clean_text(envelope.get("reply_to", ""))[:255]
     if charge_point.connection_id == conn:  # this connection won
+        # Read before the route is replaced: the gateway that held the connection that lost.
+        lost_to = route.reply_to if previous and previous != conn else ""
         ConnectionRoute.objects.bulk_create(
             [ConnectionRoute(charge_point=charge_point, reply_to=reply_to)],
             update_conflicts=True,
             unique_fields=["charge_point"],
             update_fields=["reply_to"],
         )
-        if previous and previous != conn and previous_reply_to and previous_reply_to != reply_to:
-            return [(previous_reply_to, wire.close_request(charge_point.id, previous))]
-    elif charge_point.connected and reply_to and previous_reply_to != reply_to:
+        if lost_to and lost_to != reply_to:
+            return [(lost_to, wire.close_request(charge_point.id, previous))]
+    elif charge_point.connected and reply_to and route.reply_to != reply_to:
         return [(reply_to, wire.close_request(charge_point.id, conn))]
     return []
 
@@ -345,17 +375,8 @@ def _record_inbound(**fields: Any) -> Message:
 
 
 def _replay(envelope: wire.Inbound) -> wire.Reply | None:
-    """The stored reply of an event processed before (a redelivered Celery task), if any."""
+    """The stored reply of a frame processed before (a redelivered Celery task), if any."""
     frame_id = envelope["id"]
-    # A frame's key is on its Message, a connect's or disconnect's on its ConnectionEvent;
-    # call_timeout and call_offline are keyed on nothing: ending an ended call changes nothing.
-    if envelope["kind"] != "frame":
-        if envelope["kind"] in ("connect", "disconnect") and selectors.connection_event_exists(
-            frame_id=frame_id
-        ):
-            logger.info("%s: event %s redelivered", envelope["cp"], frame_id)
-            return wire.reply(envelope)
-        return None
     message = selectors.message_get_by_frame_id(frame_id=frame_id)
     if message is not None:
         answer = selectors.message_get_answer(message=message)

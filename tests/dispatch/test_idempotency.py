@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.db import OperationalError
+from django.db import IntegrityError, OperationalError
 
 from charging import dispatch, services
 from charging.dispatch import handle_inbound
 from charging.models import (
+    ChargePoint,
     ConnectionEvent,
     Message,
     MeterValue,
@@ -55,6 +56,26 @@ def test_a_redelivered_connect_is_recorded_once():
     handle_inbound(envelope)
     handle_inbound(envelope)
     assert ConnectionEvent.objects.count() == 1
+
+
+def test_a_redelivered_disconnect_is_recorded_once_and_changes_nothing_again():
+    handle_inbound(event("connect", remote="1.2.3.4", subprotocol="ocpp1.6"))
+    envelope = event("disconnect", code=1006, reason="")
+    handle_inbound(envelope)
+    ChargePoint.objects.filter(pk="CP-1").update(connected=True)  # as if a later event said so
+    handle_inbound(envelope)
+    assert ConnectionEvent.objects.filter(kind="disconnect").count() == 1
+    assert ChargePoint.objects.get(pk="CP-1").connected  # the redelivery took nothing offline
+
+
+def test_an_integrity_error_that_is_not_a_redelivery_is_not_taken_for_one(monkeypatch, caplog):
+    def broken(**kwargs):
+        raise IntegrityError("another constraint")
+
+    monkeypatch.setattr(services, "charge_point_disconnected", broken)
+    handle_inbound(event("disconnect", code=1006, reason=""))
+    assert "disconnect event" in caplog.text and "failed" in caplog.text
+    assert "redelivered" not in caplog.text
 
 
 def test_a_repeated_unique_id_gets_the_same_answer_and_is_recorded():
