@@ -219,10 +219,14 @@ def outbound_call_start_send(*, call_id: int) -> wire.CallRequest | None:
     request to the gateway holding it; None when there is nothing to send (it ended, or a previous attempt
     already sent it)."""
     with db_transaction.atomic():
-        call = OutboundCall.objects.filter(pk=call_id).first()
-        if call is None:
+        charge_point_id = (
+            OutboundCall.objects.filter(pk=call_id)
+            .values_list("charge_point_id", flat=True)
+            .first()
+        )
+        if charge_point_id is None:
             return None
-        charge_point = charge_point_lock(charge_point_id=call.charge_point_id)
+        charge_point = charge_point_lock(charge_point_id=charge_point_id)
         call = OutboundCall.objects.select_related("message").get(pk=call_id)
         if call.status != OutboundCallStatus.QUEUED:
             return None
@@ -250,12 +254,17 @@ def outbound_call_published(*, call_id: int, routed: bool) -> OutboundCall:
             )
         # A fast charger's answer can be recorded before the broker confirms the publish: the
         # call keeps its outcome, and still gets the time it was handed over.
+        fields = []
         if call.sent_at is None:
             call.sent_at = timezone.now()
-            call.save(update_fields=["sent_at"])
-        if call.status == OutboundCallStatus.QUEUED:
+            fields.append("sent_at")
+        sent = call.status == OutboundCallStatus.QUEUED
+        if sent:
             call.status = OutboundCallStatus.SENT
-            call.save(update_fields=["status"])
+            fields.append("status")
+        if fields:
+            call.save(update_fields=fields)
+        if sent:
             adapters.outcome_changed(call)
         return call
 
