@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from charging.models import Connector
 from tests.factories import make_charge_point, make_transaction
@@ -26,6 +27,14 @@ return Array.from(document.querySelectorAll('#changelist .results *'))
   .slice(0, 5).map(function (e) { return e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 30); });
 """
 USERNAME, PASSWORD = "operator", "a-browser-password-1"
+NAVIGATION = 30  # seconds a submitted form may take to load the next page (as page loads)
+
+
+def submit_and_wait(driver, button_selector: str, arrived) -> None:
+    """Click a submit button and wait for the page it leads to: a click returns before the
+    browser has followed the POST's redirect, so reading the URL at once races with it."""
+    driver.find_element(By.CSS_SELECTOR, button_selector).click()
+    WebDriverWait(driver, NAVIGATION, poll_frequency=0.05).until(arrived)
 
 
 def log_in(driver, web_url: str) -> None:
@@ -42,7 +51,9 @@ def log_in(driver, web_url: str) -> None:
     assert driver.title == "Log in | Levity"
     driver.find_element(By.ID, "id_username").send_keys(USERNAME)
     driver.find_element(By.ID, "id_password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, '#login-form [type="submit"]').click()
+    submit_and_wait(
+        driver, '#login-form [type="submit"]', expected_conditions.url_changes(driver.current_url)
+    )
     assert driver.current_url == f"{web_url}/dashboard/"
 
 
@@ -106,7 +117,11 @@ def test_an_operator_s_pages_at_desktop_and_phone_width(e2e_db, web, browser, ar
     command = Select(browser.find_element(By.NAME, "action"))
     assert command.first_selected_option.text == "Choose a command…"
     command.select_by_value("reset_hard")
-    browser.find_element(By.CSS_SELECTOR, "#charge-point-commands [type=submit]").click()
+    submit_and_wait(
+        browser,
+        "#charge-point-commands [type=submit]",
+        expected_conditions.presence_of_element_located((By.ID, "command-targets")),
+    )
     targets = browser.find_element(By.ID, "command-targets").text
     assert busy.pk in targets and f"#{session.pk} on connector 1 (CARD-12345678" in targets
     assert (
