@@ -16,22 +16,18 @@ class OrphanedTransactionMiddleware(Middleware):
     keeps its own transaction."""
 
     def __call__(self, context: MessageContext) -> Payload:
-        from charging import selectors, services
+        from charging import services
 
         payload = context.call.payload
-        # A transaction runs on a real connector, never on 0, the charge point (OCPP 1.6 StartTransaction.req).
-        connector_id = connector_id_of(payload, minimum=1)
-        retried = selectors.transaction_find_start(
-            charge_point=context.charge_point,
-            connector_id=connector_id,
-            id_tag=payload["idTag"],
-            meter_start=payload["meterStart"],
-            timestamp=parse_charger_time(payload["timestamp"]),
-        )
         services.transaction_close_orphans(
             charge_point=context.charge_point,
-            connector_id=connector_id,
-            keep=retried,
+            # A transaction runs on a real connector, never on 0, the charge point (OCPP 1.6 StartTransaction.req).
+            connector_id=connector_id_of(payload, minimum=1),
+            starting=services.StartKey(
+                id_tag=payload["idTag"],
+                meter_start=payload["meterStart"],
+                timestamp=parse_charger_time(payload["timestamp"]),
+            ),
             at=context.received_at,
         )
         return self.get_response(context)

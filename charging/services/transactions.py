@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -73,15 +74,33 @@ def transaction_start(
     return transaction
 
 
+@dataclass(frozen=True)
+class StartKey:
+    """What makes two StartTransaction.req the same start (a charger's retry)."""
+
+    id_tag: str
+    meter_start: int
+    timestamp: datetime | None
+
+    def made(self, transaction: Transaction) -> bool:
+        return (transaction.id_tag, transaction.meter_start, transaction.started_at) == (
+            self.id_tag,
+            self.meter_start,
+            self.timestamp,
+        )
+
+
 def transaction_close_orphans(
     *,
     charge_point: ChargePoint,
     connector_id: int,
     keep: Transaction | None = None,
+    starting: StartKey | None = None,
     at: datetime | None = None,
 ) -> list[Transaction]:
     """Close transactions still open on a connector where a new one starts (its StopTransaction
-    was lost): reason Other, meterStop the last energy register reading, else meterStart."""
+    was lost): reason Other, meterStop the last energy register reading, else meterStart.
+    `keep` stays open, and so does the one `starting` made when it is a retry of that start."""
     at = at or timezone.now()
     closed = []
     open_transactions = selectors.transaction_list_open(
@@ -89,6 +108,8 @@ def transaction_close_orphans(
     ).select_for_update()
     for transaction in open_transactions:
         if keep is not None and transaction.pk == keep.pk:
+            continue
+        if starting is not None and starting.made(transaction):
             continue
         last_wh = selectors.transaction_last_energy_wh(transaction=transaction)
         transaction.meter_stop = last_wh if last_wh is not None else transaction.meter_start

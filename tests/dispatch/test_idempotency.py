@@ -88,6 +88,18 @@ def test_a_repeated_unique_id_gets_the_same_answer_and_is_recorded():
     assert repeat.answers.get().raw == first["send"]
 
 
+def test_a_start_retried_under_a_new_unique_id_keeps_its_transaction_open():
+    first = sent(handle_inbound(call("s1", "StartTransaction", start_payload())))
+    handle_inbound(call("h1", "Heartbeat", {}))
+    again = sent(handle_inbound(call("s2", "StartTransaction", start_payload())))
+    assert again[2]["transactionId"] == first[2]["transactionId"]
+    (transaction,) = Transaction.objects.all()
+    assert transaction.is_open and not transaction.closed_as_orphan
+    other = sent(handle_inbound(call("s3", "StartTransaction", start_payload(meterStart=999))))
+    transaction.refresh_from_db()
+    assert other[2]["transactionId"] != transaction.pk and transaction.closed_as_orphan
+
+
 def test_a_reused_unique_id_with_another_payload_is_processed():
     first = sent(handle_inbound(call("r1", "StartTransaction", start_payload())))
     other = sent(handle_inbound(call("r1", "StartTransaction", start_payload(connectorId=2))))
