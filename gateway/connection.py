@@ -88,7 +88,8 @@ class Connection:
         # the answer arrived).
         self._outstanding: tuple[str, str, asyncio.Future[float]] | None = None
         self._answering: dict[str, str] = {}  # the charger's CALLs we owe an answer: id → action
-        self._delayed: set[asyncio.Task[None]] = set()
+        # Made with the first delayed CALL (rare): an empty set costs ~0.2 KiB a connection.
+        self._delayed: set[asyncio.Task[None]] | None = None
         # Ids of forwarded events that are CALLs: they expire after the reply timeout.
         self._call_events: set[str] = set()
         self._closing: tuple[int, str] | None = None
@@ -144,7 +145,7 @@ class Connection:
         finally:
             self._open = False
             # Queued outbound calls are dropped: the worker marks them failed on `disconnect`.
-            for task in (self._sender, self._watchdog, *self._delayed):
+            for task in (self._sender, self._watchdog, *(self._delayed or ())):
                 if task is not None:
                     task.cancel()
             code, reason = self.close_status = self._close_status()
@@ -353,6 +354,8 @@ class Connection:
                 self._enqueue(call)
             return
         task = asyncio.create_task(self._queue_later(calls))
+        if self._delayed is None:
+            self._delayed = set()
         self._delayed.add(task)
         task.add_done_callback(self._delayed.discard)
 
