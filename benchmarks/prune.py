@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any
+from typing import IO, Any
 
 from benchmarks.load import mix
 from benchmarks.worker_cost import Charger, production_settings
@@ -213,20 +213,17 @@ def _play(chargers: list[Charger], *, cycles: int = 0, until: Any = None) -> lis
     return seconds
 
 
-def _pruner(batch: int, every: float) -> subprocess.Popen:
+def _pruner(batch: int, every: float) -> tuple[subprocess.Popen, IO[str]]:
+    """The prune process, and the file its lines go to: a pipe nobody reads while the sessions
+    play fills up (64 KiB, some 2,000 batches) and stops the prune."""
     command = [sys.executable, "-m", "benchmarks.prune", "--prune-worker"]
     command += ["--batch", str(batch), "--every", str(every)]
-    # Its lines go to a file: a pipe nobody reads while the sessions play fills up (64 KiB, some
-    # 2,000 batches) and stops the prune.
     log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by _runs
-    pruner = subprocess.Popen(command, env=os.environ.copy(), stdout=log, text=True)
-    pruner.log = log  # type: ignore[attr-defined]
-    return pruner
+    return subprocess.Popen(command, env=os.environ.copy(), stdout=log, text=True), log
 
 
-def _runs(pruner: subprocess.Popen) -> list[tuple[int, float]]:
+def _runs(pruner: subprocess.Popen, log: IO[str]) -> list[tuple[int, float]]:
     pruner.wait()
-    log = pruner.log  # type: ignore[attr-defined]
     with log:
         log.seek(0)
         lines = log.read().splitlines()
@@ -292,13 +289,13 @@ def main() -> None:
             for _step, envelope in charger.boot():
                 handle_event(envelope)
         quiet = _play(chargers, cycles=args.cycles)
-        pruner = _pruner(args.batch, args.every)
+        pruner, log = _pruner(args.batch, args.every)
         paced = _play(chargers, cycles=args.cycles)
         pruner.terminate()
-        paced_runs = _runs(pruner)
-        pruner = _pruner(args.batch, 0)
+        paced_runs = _runs(pruner, log)
+        pruner, log = _pruner(args.batch, 0)
         flat_out = _play(chargers, until=pruner)
-        flat_out_runs = _runs(pruner)
+        flat_out_runs = _runs(pruner, log)
         assert pruner.returncode == 0, "the prune process failed"
         after = _play(chargers, cycles=args.cycles)
     finally:

@@ -170,7 +170,6 @@ def _handle_connection_event(
             charge_point = services.charge_point_lock(charge_point_id=envelope["cp"])
             if envelope["kind"] == "connect":
                 previous = charge_point.connection_id if charge_point.connected else ""
-                route = _PreviousRoute(charge_point)
                 services.charge_point_connected(
                     charge_point=charge_point,
                     connection_id=envelope["conn"],
@@ -180,7 +179,7 @@ def _handle_connection_event(
                     at=received_at,
                     frame_id=envelope["id"],
                 )
-                attempt.closes.extend(_routed(charge_point, envelope, previous, route))
+                attempt.closes.extend(_routed(charge_point, envelope, previous))
             else:
                 services.charge_point_disconnected(
                     charge_point=charge_point,
@@ -221,24 +220,14 @@ def _handle_handshake(envelope: wire.Inbound) -> wire.Reply:
     )
 
 
-class _PreviousRoute:
-    """The reply queue of the gateway holding the charge point's current connection, read
-    from its ConnectionRoute when first asked (a charger that was offline needs none)."""
-
-    def __init__(self, charge_point: ChargePoint) -> None:
-        self._charge_point_id = charge_point.pk
-        self._reply_to: str | None = None
-
-    @property
-    def reply_to(self) -> str:
-        if self._reply_to is None:
-            route = ConnectionRoute.objects.filter(pk=self._charge_point_id)
-            self._reply_to = route.values_list("reply_to", flat=True).first() or ""
-        return self._reply_to
+def _route_reply_to(charge_point: ChargePoint) -> str:
+    """The reply queue of the gateway holding the charge point's current connection."""
+    route = ConnectionRoute.objects.filter(pk=charge_point.pk).values_list("reply_to", flat=True)
+    return route.first() or ""
 
 
 def _routed(
-    charge_point: ChargePoint, envelope: wire.Inbound, previous: str, route: _PreviousRoute
+    charge_point: ChargePoint, envelope: wire.Inbound, previous: str
 ) -> list[tuple[str, wire.CloseRequest]]:
     """After a `connect`: the connection's route when it won, and the connection that lost,
     when another gateway holds it.
@@ -248,9 +237,10 @@ def _routed(
     older than the current connection (delivered late) loses itself.
     """
     conn, reply_to = envelope["conn"], services.clean_text(envelope.get("reply_to", ""))[:255]
+    # The route is read only when a connection lost (a charger that was offline needs none).
     if charge_point.connection_id == conn:  # this connection won
         # Read before the route is replaced: the gateway that held the connection that lost.
-        lost_to = route.reply_to if previous and previous != conn else ""
+        lost_to = _route_reply_to(charge_point) if previous and previous != conn else ""
         ConnectionRoute.objects.bulk_create(
             [ConnectionRoute(charge_point=charge_point, reply_to=reply_to)],
             update_conflicts=True,
@@ -259,7 +249,7 @@ def _routed(
         )
         if lost_to and lost_to != reply_to:
             return [(lost_to, wire.close_request(charge_point.id, previous))]
-    elif charge_point.connected and reply_to and route.reply_to != reply_to:
+    elif charge_point.connected and reply_to and _route_reply_to(charge_point) != reply_to:
         return [(reply_to, wire.close_request(charge_point.id, conn))]
     return []
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import (
@@ -81,23 +83,38 @@ def transaction_list_open(*, charge_point: ChargePoint, connector_id: int) -> Qu
     ).order_by("id")
 
 
+@dataclass(frozen=True)
+class StartKey:
+    """What makes two StartTransaction.req the same start (a charger's retry): the one rule,
+    as a lookup (`lookups`) and for a row already read (`made`)."""
+
+    id_tag: str
+    meter_start: int
+    timestamp: datetime | None
+
+    def lookups(self) -> dict[str, Any]:
+        started = (
+            {"started_at": self.timestamp}
+            if self.timestamp is not None
+            else {"started_at__isnull": True}
+        )
+        return {"id_tag": self.id_tag, "meter_start": self.meter_start, **started}
+
+    def made(self, transaction: Transaction) -> bool:
+        return (transaction.id_tag, transaction.meter_start, transaction.started_at) == (
+            self.id_tag,
+            self.meter_start,
+            self.timestamp,
+        )
+
+
 def transaction_find_start(
-    *,
-    charge_point: ChargePoint,
-    connector_id: int,
-    id_tag: str,
-    meter_start: int,
-    timestamp: datetime | None,
+    *, charge_point: ChargePoint, connector_id: int, start: StartKey
 ) -> Transaction | None:
     """The transaction an identical StartTransaction.req already created (a charger's retry)."""
-    started = {"started_at": timestamp} if timestamp is not None else {"started_at__isnull": True}
     return (
         Transaction.objects.filter(
-            charge_point=charge_point,
-            connector_id=connector_id,
-            id_tag=id_tag,
-            meter_start=meter_start,
-            **started,
+            charge_point=charge_point, connector_id=connector_id, **start.lookups()
         )
         .order_by("id")
         .first()

@@ -57,11 +57,12 @@ def store_task_result(call: OutboundCall) -> None:
 def enqueue_send(call_id: int, charge_point_id: str, task_id: str) -> None:
     """Enqueue `levity.send_call` for the recorded call, on the ordered route the workers
     consume (`cp.*`), keyed like the charge point's events."""
-    if current_app.conf.task_always_eager and env.SEND_CALL_TASK not in current_app.tasks:
-        # Outside a worker the task modules (`app.conf.imports`) are not loaded yet; eager mode
-        # (embedded) needs the task itself. A broker needs only its name (`send_task`): a web
-        # process importing every task module (~0.2 s) would hold its first command.
+    options = {"task_id": task_id, "routing_key": env.routing_key(charge_point_id)}
+    if not current_app.conf.task_always_eager:
+        # By name: a web process need not import every task module (~0.2 s on its first command).
+        current_app.send_task(env.SEND_CALL_TASK, args=(call_id,), **options)
+        return
+    if env.SEND_CALL_TASK not in current_app.tasks:
+        # Eager mode (embedded) runs the task itself, whose module a web process has not loaded.
         current_app.loader.import_default_modules()
-    current_app.signature(env.SEND_CALL_TASK, args=(call_id,)).apply_async(
-        task_id=task_id, routing_key=env.routing_key(charge_point_id)
-    )
+    current_app.tasks[env.SEND_CALL_TASK].apply_async(args=(call_id,), **options)

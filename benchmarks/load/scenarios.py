@@ -412,8 +412,7 @@ def _remote_starts(
     headers = {"Content-Type": "application/json"}
     if system.token:
         headers["Authorization"] = f"Token {system.token}"
-    began = time.monotonic()
-    began_perf = time.perf_counter()
+    began = time.perf_counter()
     issued = 0
 
     def worker() -> None:
@@ -427,7 +426,7 @@ def _remote_starts(
                 at = began + issued / rate if rate else 0.0
                 issued += 1
             if at:
-                time.sleep(max(0.0, at - time.monotonic()))
+                time.sleep(max(0.0, at - time.perf_counter()))
             body = json.dumps({"idTag": f"CMD-{cp_id}"[:20], "connectorId": 1})
             path = f"/api/v1/charge-points/{cp_id}/calls/RemoteStartTransaction/?wait={wait:.0f}"
             sent = time.perf_counter()
@@ -448,7 +447,7 @@ def _remote_starts(
                 if ok:
                     stats.record("answered", elapsed)
                     statuses[status] += 1
-                    timeline.append((sent - began_perf, elapsed))
+                    timeline.append((sent - began, elapsed))
                 elif elapsed is None:
                     stats.record("lost", None)
                 else:

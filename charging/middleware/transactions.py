@@ -16,14 +16,14 @@ class OrphanedTransactionMiddleware(Middleware):
     keeps its own transaction."""
 
     def __call__(self, context: MessageContext) -> Payload:
-        from charging import services
+        from charging import selectors, services
 
         payload = context.call.payload
         services.transaction_close_orphans(
             charge_point=context.charge_point,
             # A transaction runs on a real connector, never on 0, the charge point (OCPP 1.6 StartTransaction.req).
             connector_id=connector_id_of(payload, minimum=1),
-            starting=services.StartKey(
+            starting=selectors.StartKey(
                 id_tag=payload["idTag"],
                 meter_start=payload["meterStart"],
                 timestamp=parse_charger_time(payload["timestamp"]),

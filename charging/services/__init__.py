@@ -100,7 +100,6 @@ from .security import security_event_record
 from .transactions import (
     DEFAULT_STOP_REASON,
     ORPHAN_STOP_REASON,
-    StartKey,
     transaction_close_orphans,
     transaction_start,
     transaction_stop,
@@ -198,7 +197,6 @@ __all__ = [
     "outbound_call_wire",
     "outbound_call_published",
     "outbound_call_start_send",
-    "StartKey",
     "transaction_close_orphans",
     "transaction_start",
     "transaction_stop",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -45,9 +44,7 @@ def transaction_start(
     existing = selectors.transaction_find_start(
         charge_point=charge_point,
         connector_id=connector_id,
-        id_tag=id_tag,
-        meter_start=meter_start,
-        timestamp=timestamp,
+        start=selectors.StartKey(id_tag=id_tag, meter_start=meter_start, timestamp=timestamp),
     )
     if existing is not None:
         return existing
@@ -74,41 +71,22 @@ def transaction_start(
     return transaction
 
 
-@dataclass(frozen=True)
-class StartKey:
-    """What makes two StartTransaction.req the same start (a charger's retry)."""
-
-    id_tag: str
-    meter_start: int
-    timestamp: datetime | None
-
-    def made(self, transaction: Transaction) -> bool:
-        return (transaction.id_tag, transaction.meter_start, transaction.started_at) == (
-            self.id_tag,
-            self.meter_start,
-            self.timestamp,
-        )
-
-
 def transaction_close_orphans(
     *,
     charge_point: ChargePoint,
     connector_id: int,
-    keep: Transaction | None = None,
-    starting: StartKey | None = None,
+    starting: selectors.StartKey | None = None,
     at: datetime | None = None,
 ) -> list[Transaction]:
     """Close transactions still open on a connector where a new one starts (its StopTransaction
     was lost): reason Other, meterStop the last energy register reading, else meterStart.
-    `keep` stays open, and so does the one `starting` made when it is a retry of that start."""
+    The one `starting` made stays open: the start is a charger's retry of it."""
     at = at or timezone.now()
     closed = []
     open_transactions = selectors.transaction_list_open(
         charge_point=charge_point, connector_id=connector_id
     ).select_for_update()
     for transaction in open_transactions:
-        if keep is not None and transaction.pk == keep.pk:
-            continue
         if starting is not None and starting.made(transaction):
             continue
         last_wh = selectors.transaction_last_energy_wh(transaction=transaction)

@@ -8,6 +8,7 @@ import pytest
 
 from charging import services
 from charging.models import MeterValue, Transaction
+from charging.selectors import StartKey
 from tests.factories import CHARGER_TIME, make_charge_point, make_message, make_transaction
 
 pytestmark = pytest.mark.django_db
@@ -82,11 +83,12 @@ def test_orphans_close_with_the_last_energy_reading_in_wh():
     assert other_connector.is_open
 
 
-def test_orphans_without_readings_stop_at_meter_start_and_keep_is_kept():
+def test_orphans_without_readings_stop_at_meter_start_and_a_retried_start_keeps_its_own():
     point = make_charge_point()
     orphan = make_transaction(point, meter_start=321)
     keep = make_transaction(point, meter_start=400)
-    services.transaction_close_orphans(charge_point=point, connector_id=1, keep=keep)
+    retried = StartKey(id_tag=keep.id_tag, meter_start=400, timestamp=keep.started_at)
+    services.transaction_close_orphans(charge_point=point, connector_id=1, starting=retried)
     orphan.refresh_from_db()
     keep.refresh_from_db()
     assert orphan.meter_stop == 321
